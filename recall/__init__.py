@@ -1,0 +1,1 @@
+"""Recall.ai API client, webhook verification and typed models (knows nothing of Slack)."""

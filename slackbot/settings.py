@@ -1,0 +1,126 @@
+"""One Settings object, read from the environment and a `.env` file in the working directory."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+RecallRegion = Literal["us-east-1", "us-west-2", "eu-central-1", "ap-northeast-1"]
+
+# Where an operator finds each required value; used in the start-up error.
+WHERE_TO_GET: dict[str, str] = {
+    "SECRET_KEY": "generate one with: python -c 'from cryptography.fernet import Fernet; "
+    "print(Fernet.generate_key().decode())'",
+    "SLACK_SIGNING_SECRET": "Slack app settings > Basic Information > App Credentials > Signing Secret",
+    "RECALL_API_KEY": "Recall dashboard https://<region>.recall.ai/dashboard/api-keys",
+    "RECALL_WEBHOOK_SECRET": "Recall dashboard > Webhooks > your endpoint > Signing Secret (whsec_...)",
+    "SLACK_BOT_TOKEN or SLACK_CLIENT_ID + SLACK_CLIENT_SECRET": "Slack app settings > OAuth & Permissions "
+    "(Bot User OAuth Token, single workspace) or Basic Information > App Credentials (multi-workspace install)",
+}
+
+
+class ConfigError(Exception):
+    """The configuration cannot start the app; the message says what to fix."""
+
+
+class MissingSettingsError(ConfigError):
+    """Raised when required environment variables are missing; the message names all of them."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        lines = [f"  {name}: {WHERE_TO_GET.get(name, '')}".rstrip(": ") for name in missing]
+        super().__init__(
+            "Missing required configuration (set these environment variables or put them in .env):\n"
+            + "\n".join(lines)
+        )
+
+
+class Settings(BaseSettings):
+    """Configuration; names and defaults are a contract (see DESIGN.md)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    database_url: str = "sqlite:///./recall-slackbot.db"
+    public_url: str = "http://localhost:3000"
+    secret_key: str = ""
+    slack_signing_secret: str = ""
+    slack_client_id: str = ""
+    slack_client_secret: str = ""
+    slack_bot_token: str = ""
+    slack_api_url: str = "https://slack.com/api/"
+    recall_api_key: str = ""
+    recall_region: RecallRegion = "us-east-1"
+    recall_api_url: str = ""
+    recall_webhook_secret: str = ""
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    google_oauth_metadata_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    microsoft_client_id: str = ""
+    microsoft_client_secret: str = ""
+    microsoft_oauth_metadata_url: str = (
+        "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration"
+    )
+    bot_name: str = "Recall Notetaker"
+    port: int = 3000
+    host: str = "0.0.0.0"  # noqa: S104 - a server meant to be reached from outside
+    # Not a contract: background jobs can be switched off (tests drive them by hand).
+    run_jobs: bool = Field(default=True)
+
+    def missing(self) -> list[str]:
+        """Names of required variables that are not set."""
+        missing = [
+            name
+            for name, value in (
+                ("SECRET_KEY", self.secret_key),
+                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+                ("RECALL_API_KEY", self.recall_api_key),
+                ("RECALL_WEBHOOK_SECRET", self.recall_webhook_secret),
+            )
+            if not value.strip()
+        ]
+        if not self.slack_bot_token and not (self.slack_client_id and self.slack_client_secret):
+            missing.append("SLACK_BOT_TOKEN or SLACK_CLIENT_ID + SLACK_CLIENT_SECRET")
+        return missing
+
+    def require_complete(self) -> Settings:
+        missing = self.missing()
+        if missing:
+            raise MissingSettingsError(missing)
+        return self
+
+    @property
+    def recall_base_url(self) -> str:
+        return (self.recall_api_url or f"https://{self.recall_region}.recall.ai").rstrip("/")
+
+    @property
+    def public_base_url(self) -> str:
+        return self.public_url.rstrip("/")
+
+    @property
+    def multi_workspace(self) -> bool:
+        return not self.slack_bot_token and bool(self.slack_client_id and self.slack_client_secret)
+
+    @cached_property
+    def secret_keys(self) -> list[str]:
+        return [k.strip() for k in self.secret_key.split(",") if k.strip()]
+
+    def enabled_providers(self) -> list[str]:
+        """Calendar providers with OAuth credentials configured, in display order."""
+        providers = []
+        if self.google_client_id and self.google_client_secret:
+            providers.append("google")
+        if self.microsoft_client_id and self.microsoft_client_secret:
+            providers.append("microsoft")
+        return providers
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; a malformed value becomes one clear error."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"Invalid configuration: {problems}") from None

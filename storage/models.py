@@ -1,0 +1,98 @@
+"""SQLAlchemy models for what this app owns (Slack's installation tables live in slack_tables.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Member(Base):
+    """A Slack user in a workspace who has used the app."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("team_id", "slack_user_id", name="uq_members_team_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    slack_user_id: Mapped[str] = mapped_column(String(32))
+    dm_channel_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    connections: Mapped[list[CalendarConnection]] = relationship(
+        back_populates="member", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class CalendarConnection(Base):
+    """One member's connected calendar at one provider, and the Recall calendar made from it."""
+
+    __tablename__ = "calendar_connections"
+    __table_args__ = (UniqueConstraint("member_id", "provider", name="uq_connections_member_provider"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(16))  # "google" | "microsoft"
+    email: Mapped[str] = mapped_column(String(320))
+    recall_calendar_id: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(32), default="connecting")
+    refresh_token_encrypted: Mapped[str] = mapped_column(Text)
+    status_notified: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    member: Mapped[Member] = relationship(back_populates="connections")
+
+
+class CalendarOAuthState(Base):
+    """A single-use connect link and the provider round trip it starts.
+
+    Only hashes of the random link token, OAuth state and browser nonce are stored.
+    """
+
+    __tablename__ = "calendar_oauth_states"
+    __table_args__ = (Index("ix_calendar_oauth_states_expires_at", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    oauth_state_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    browser_nonce_hash: Mapped[str | None] = mapped_column(String(64))
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(32))
+    slack_user_id: Mapped[str] = mapped_column(String(32))
+    provider: Mapped[str] = mapped_column(String(16))
+    code_verifier_encrypted: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
