@@ -33,8 +33,7 @@ class MissingSettingsError(ConfigError):
         self.missing = missing
         lines = [f"  {name}: {WHERE_TO_GET.get(name, '')}".rstrip(": ") for name in missing]
         super().__init__(
-            "Missing required configuration (set these environment variables or put them in .env):\n"
-            + "\n".join(lines)
+            "Missing required configuration (set these environment variables or put them in .env):\n" + "\n".join(lines)
         )
 
 
@@ -60,9 +59,7 @@ class Settings(BaseSettings):
     google_oauth_metadata_url: str = "https://accounts.google.com/.well-known/openid-configuration"
     microsoft_client_id: str = ""
     microsoft_client_secret: str = ""
-    microsoft_oauth_metadata_url: str = (
-        "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration"
-    )
+    microsoft_oauth_metadata_url: str = "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration"
     bot_name: str = "Recall Notetaker"
     port: int = 3000
     host: str = "0.0.0.0"  # noqa: S104 - a server meant to be reached from outside

@@ -73,9 +73,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("slack_bots", schema=None) as batch_op:
-        batch_op.create_index(
-            "slack_bots_idx", ["client_id", "enterprise_id", "team_id", "installed_at"], unique=False
-        )
+        batch_op.create_index("slack_bots_idx", ["client_id", "enterprise_id", "team_id", "installed_at"], unique=False)
 
     op.create_table(
         "slack_installations",
