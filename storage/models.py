@@ -96,3 +96,14 @@ class CalendarOAuthState(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PendingCalendarDeletion(Base):
+    """A Recall calendar to delete once Recall answers (after an uninstall or a failed clean-up)."""
+
+    __tablename__ = "pending_calendar_deletions"
+
+    recall_calendar_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import CalendarConnection, CalendarOAuthState, Member, utcnow
+from storage.models import CalendarConnection, CalendarOAuthState, Member, PendingCalendarDeletion, utcnow
 from storage.slack_tables import slack_bots, slack_installations
 
 
@@ -112,3 +112,32 @@ async def consume_state(session: AsyncSession, *, state_id: int) -> bool:
 async def delete_expired_states(session: AsyncSession, *, before: datetime) -> int:
     result = await session.execute(delete(CalendarOAuthState).where(CalendarOAuthState.expires_at < before))
     return result.rowcount or 0
+
+
+async def schedule_calendar_deletion(session: AsyncSession, recall_calendar_id: str) -> None:
+    if await session.get(PendingCalendarDeletion, recall_calendar_id) is None:
+        session.add(PendingCalendarDeletion(recall_calendar_id=recall_calendar_id))
+
+
+async def due_calendar_deletions(session: AsyncSession, *, limit: int = 50) -> list[PendingCalendarDeletion]:
+    rows = await session.scalars(
+        select(PendingCalendarDeletion)
+        .where(PendingCalendarDeletion.next_attempt_at <= utcnow())
+        .order_by(PendingCalendarDeletion.next_attempt_at)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def calendar_deletion_done(session: AsyncSession, recall_calendar_id: str) -> None:
+    await session.execute(
+        delete(PendingCalendarDeletion).where(PendingCalendarDeletion.recall_calendar_id == recall_calendar_id)
+    )
+
+
+async def calendar_deletion_failed(session: AsyncSession, recall_calendar_id: str) -> None:
+    """Back off: 1, 2, 4 ... minutes, capped at six hours."""
+    row = await session.get(PendingCalendarDeletion, recall_calendar_id)
+    if row is not None:
+        row.attempts += 1
+        row.next_attempt_at = utcnow() + timedelta(minutes=min(2 ** (row.attempts - 1), 360))

@@ -1,8 +1,8 @@
-"""initial schema: members, calendar connections, oauth states, slack install
+"""initial schema: members, calendar connections, oauth states, slack install, pending deletions
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 00:35:06.574044
+Create Date: 2026-11-27 00:38:36.842416
 """
 
 from collections.abc import Sequence
@@ -52,6 +52,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_members_team_id"), ["team_id"], unique=False)
+
+    op.create_table(
+        "pending_calendar_deletions",
+        sa.Column("recall_calendar_id", sa.String(length=64), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("recall_calendar_id"),
+    )
+    with op.batch_alter_table("pending_calendar_deletions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_pending_calendar_deletions_next_attempt_at"), ["next_attempt_at"], unique=False
+        )
 
     op.create_table(
         "slack_bots",
@@ -154,6 +167,10 @@ def downgrade() -> None:
         batch_op.drop_index("slack_bots_idx")
 
     op.drop_table("slack_bots")
+    with op.batch_alter_table("pending_calendar_deletions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pending_calendar_deletions_next_attempt_at"))
+
+    op.drop_table("pending_calendar_deletions")
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_members_team_id"))
 

@@ -1,0 +1,42 @@
+"""Escaping and Slack limits shared by every builder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+MAX_SECTION_TEXT = 3000
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_HEADER_TEXT = 150
+
+
+def escape(text: str) -> str:
+    """Escape user-supplied text for mrkdwn so `<!channel>` or `<url|label>` renders as text and pings nobody.
+
+    Slack asks for exactly these three: https://docs.slack.dev/messaging/formatting-message-text#escaping
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def slack_date(moment: datetime, token_format: str, fallback: str | None = None) -> str:
+    """A `<!date^...>` token: every reader sees ``moment`` in their own timezone."""
+    epoch = int(moment.timestamp())
+    fallback_text = fallback or moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{epoch}^{token_format}|{escape(fallback_text)}>"
+
+
+def to_dicts(blocks: Sequence[Block], *, limit: int = MAX_MESSAGE_BLOCKS) -> list[dict[str, Any]]:
+    """Serialise (slack_sdk validates lengths here) and enforce the per-surface block count."""
+    if len(blocks) > limit:
+        raise ValueError(f"{len(blocks)} blocks exceed Slack's limit of {limit}")
+    return [block.to_dict() for block in blocks]

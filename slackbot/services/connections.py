@@ -1,0 +1,113 @@
+"""Status, disconnect and workspace purge for calendar connections."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from recall.client import RecallClient
+from recall.errors import RecallError
+from storage import repositories as repo
+from storage.db import Database
+from storage.models import CalendarConnection
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    provider: str
+    email: str
+    status: str
+    recall_calendar_id: str
+
+
+def _info(connection: CalendarConnection) -> ConnectionInfo:
+    return ConnectionInfo(
+        provider=connection.provider,
+        email=connection.email,
+        status=connection.status,
+        recall_calendar_id=connection.recall_calendar_id,
+    )
+
+
+class ConnectionService:
+    def __init__(self, *, db: Database, recall: RecallClient) -> None:
+        self._db = db
+        self._recall = recall
+
+    async def list(self, *, team_id: str, user_id: str, refresh: bool = True) -> list[ConnectionInfo]:
+        """The member's connections; with ``refresh``, statuses are re-read from Recall (best effort)."""
+        async with self._db.transaction() as session:
+            member = await repo.find_member(session, team_id=team_id, slack_user_id=user_id)
+            connections = sorted(member.connections, key=lambda c: c.provider) if member else []
+            calendar_ids = [c.recall_calendar_id for c in connections]
+        if not refresh or not calendar_ids:
+            return [_info(c) for c in connections]
+        fresh: dict[str, str] = {}
+        for calendar_id in calendar_ids:
+            try:
+                fresh[calendar_id] = (await self._recall.retrieve_calendar(calendar_id)).status
+            except RecallError as exc:
+                logger.warning("connections.status_refresh_failed", extra={"error": type(exc).__name__})
+        async with self._db.transaction() as session:
+            result = []
+            for calendar_id in calendar_ids:
+                connection = await repo.find_connection_by_calendar(session, calendar_id)
+                if connection is None:
+                    continue
+                if calendar_id in fresh and connection.status != fresh[calendar_id]:
+                    connection.status = fresh[calendar_id]
+                result.append(_info(connection))
+            return result
+
+    async def disconnect(self, *, team_id: str, user_id: str, provider: str | None) -> list[ConnectionInfo]:
+        """Delete the Recall calendar(s) and our rows. Raises RecallError (having changed nothing for
+        that calendar) when Recall cannot be reached."""
+        async with self._db.transaction() as session:
+            member = await repo.find_member(session, team_id=team_id, slack_user_id=user_id)
+            targets = [
+                _info(c) for c in (member.connections if member else []) if provider is None or c.provider == provider
+            ]
+        removed: list[ConnectionInfo] = []
+        for target in targets:
+            # Deleting the Recall calendar also unschedules its future bots (recall-calendar-v2.md §5).
+            await self._recall.delete_calendar(target.recall_calendar_id)
+            async with self._db.transaction() as session:
+                connection = await repo.find_connection_by_calendar(session, target.recall_calendar_id)
+                if connection is not None:
+                    await session.delete(connection)
+            removed.append(target)
+            logger.info("connections.disconnected", extra={"team_id": team_id, "provider": target.provider})
+        return removed
+
+    async def purge_workspace(self, *, team_id: str, enterprise_id: str | None) -> int:
+        """Delete every row we hold for a workspace; its Recall calendars are deleted now or by the retry job."""
+        async with self._db.transaction() as session:
+            calendar_ids = [c.recall_calendar_id for c in await repo.workspace_connections(session, team_id=team_id)]
+            for calendar_id in calendar_ids:
+                await repo.schedule_calendar_deletion(session, calendar_id)
+            members = await repo.delete_workspace(session, team_id=team_id, enterprise_id=enterprise_id)
+        logger.info("workspace.purged", extra={"team_id": team_id, "members": members, "calendars": len(calendar_ids)})
+        await self.retry_calendar_deletions(only=calendar_ids)
+        return members
+
+    async def retry_calendar_deletions(self, *, only: list[str] | None = None) -> int:
+        """Delete pending Recall calendars; failures back off and are retried by the background job."""
+        async with self._db.transaction() as session:
+            due = [d.recall_calendar_id for d in await repo.due_calendar_deletions(session)]
+        if only is not None:
+            due = [d for d in due if d in only]
+        done = 0
+        for calendar_id in due:
+            try:
+                await self._recall.delete_calendar(calendar_id)
+            except RecallError as exc:
+                logger.warning("connections.calendar_delete_failed", extra={"error": type(exc).__name__})
+                async with self._db.transaction() as session:
+                    await repo.calendar_deletion_failed(session, calendar_id)
+                continue
+            async with self._db.transaction() as session:
+                await repo.calendar_deletion_done(session, calendar_id)
+            done += 1
+        return done
