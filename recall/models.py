@@ -1,0 +1,240 @@
+"""Typed views of Recall Calendar V2 objects (https://docs.recall.ai/reference/calendar-v2).
+
+Recall echoes ``oauth_client_secret`` and ``oauth_refresh_token`` in every calendar response;
+``Calendar`` drops them on input so they can never reach a repr, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+SECRET_CALENDAR_FIELDS = frozenset({"oauth_client_secret", "oauth_refresh_token"})
+
+GOOGLE_CALENDAR = "google_calendar"
+MICROSOFT_OUTLOOK = "microsoft_outlook"
+
+ResponseStatus = Literal["accepted", "declined", "tentative", "needsAction"]
+
+# Graph's attendee/response values -> Google's vocabulary (the one we expose).
+_OUTLOOK_RESPONSES: dict[str, ResponseStatus] = {
+    "accepted": "accepted",
+    "declined": "declined",
+    "tentativelyaccepted": "tentative",
+    "notresponded": "needsAction",
+    "none": "needsAction",
+    "organizer": "accepted",
+}
+_GOOGLE_RESPONSES: dict[str, ResponseStatus] = {
+    "accepted": "accepted",
+    "declined": "declined",
+    "tentative": "tentative",
+    "needsaction": "needsAction",
+}
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """Parse Recall's ISO 8601 forms (``Z``, ``+00:00``, any fraction) into an aware UTC datetime."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError("not an ISO 8601 timestamp") from None
+    else:
+        raise ValueError("not an ISO 8601 timestamp")
+    if parsed.tzinfo is None:
+        # Recall always sends UTC; a bare timestamp is taken as UTC rather than local time.
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_timestamp(value: datetime) -> str:
+    """Render an aware datetime as ISO 8601 UTC with ``Z`` (microseconds only when present)."""
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise ValueError("naive datetime: pass an aware datetime (e.g. datetime.now(UTC))")
+    utc = value.astimezone(UTC)
+    timespec = "microseconds" if utc.microsecond else "seconds"
+    return utc.replace(tzinfo=None).isoformat(timespec=timespec) + "Z"
+
+
+UtcDatetime = Annotated[datetime, BeforeValidator(parse_timestamp)]
+
+
+def _optional_timestamp(value: Any) -> datetime | None:
+    return None if value is None or value == "" else parse_timestamp(value)
+
+
+OptionalUtcDatetime = Annotated[datetime | None, BeforeValidator(_optional_timestamp)]
+
+
+class _RecallModel(BaseModel):
+    # hide_input_in_errors: a ValidationError must never print a response body.
+    model_config = ConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
+
+
+class CalendarStatusChange(_RecallModel):
+    """One entry of ``Calendar.status_changes``; extra keys (e.g. provider error codes) are kept."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, hide_input_in_errors=True)
+
+    status: str
+    created_at: OptionalUtcDatetime = None
+
+
+class Calendar(_RecallModel):
+    """A Recall calendar (the primary calendar of one Google / Microsoft account)."""
+
+    id: str
+    platform: str
+    oauth_email: str | None = None
+    platform_email: str | None = None
+    status: str
+    status_changes: list[CalendarStatusChange] = Field(default_factory=list)
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_secrets(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in SECRET_CALENDAR_FIELDS}
+        return data
+
+    @field_validator("status_changes", mode="before")
+    @classmethod
+    def _status_changes_list(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [item for item in value if isinstance(item, dict)]
+        return []
+
+    @property
+    def is_connected(self) -> bool:
+        return self.status == "connected"
+
+    @property
+    def is_disconnected(self) -> bool:
+        return self.status == "disconnected"
+
+
+class CalendarEventBot(_RecallModel):
+    """A bot scheduled for a calendar event (``CalendarEvent.bots[]``)."""
+
+    bot_id: str
+    start_time: UtcDatetime
+    deduplication_key: str
+    meeting_url: str | None = None
+
+
+def _meeting_url(value: Any) -> Any:
+    # Docs warn the spec's meeting_url type is unreliable; an object form is not a usable link.
+    return value if value is None or isinstance(value, str) else None
+
+
+def _raw(value: Any) -> Any:
+    # The reference types raw as "string" although every example is an object.
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+class CalendarEvent(_RecallModel):
+    """A calendar event as Recall syncs it, with the provider's own event in ``raw``."""
+
+    id: str
+    calendar_id: str
+    platform: str = ""
+    start_time: UtcDatetime
+    end_time: UtcDatetime
+    meeting_url: Annotated[str | None, BeforeValidator(_meeting_url)] = None
+    meeting_platform: str | None = None
+    is_deleted: bool = False
+    ical_uid: str | None = None
+    platform_id: str | None = None
+    created_at: OptionalUtcDatetime = None
+    updated_at: UtcDatetime
+    raw: Annotated[dict[str, Any], BeforeValidator(_raw)] = Field(default_factory=dict, repr=False)
+    bots: list[CalendarEventBot] = Field(default_factory=list)
+
+    @property
+    def is_google(self) -> bool:
+        return self.platform == GOOGLE_CALENDAR
+
+    @property
+    def is_outlook(self) -> bool:
+        return self.platform == MICROSOFT_OUTLOOK
+
+    @property
+    def title(self) -> str:
+        """``raw.summary`` (Google) or ``raw.subject`` (Outlook); "" when absent."""
+        key = "summary" if self.is_google else "subject" if self.is_outlook else None
+        value = self.raw.get(key) if key else None
+        return value if isinstance(value, str) else ""
+
+    @property
+    def organizer_email(self) -> str | None:
+        value = _dig(self.raw, "organizer", "email") if self.is_google else None
+        if self.is_outlook:
+            value = _dig(self.raw, "organizer", "emailAddress", "address")
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def organizer_name(self) -> str | None:
+        value = _dig(self.raw, "organizer", "displayName") if self.is_google else None
+        if self.is_outlook:
+            value = _dig(self.raw, "organizer", "emailAddress", "name")
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def is_organizer(self) -> bool:
+        """Google ``raw.organizer.self``; Outlook ``raw.isOrganizer``."""
+        if self.is_google:
+            return _dig(self.raw, "organizer", "self") is True
+        if self.is_outlook:
+            return self.raw.get("isOrganizer") is True
+        return False
+
+    @property
+    def self_response_status(self) -> ResponseStatus | None:
+        """The calendar owner's RSVP in Google's vocabulary, or None when unknown."""
+        if self.is_google:
+            attendees = self.raw.get("attendees")
+            if isinstance(attendees, list):
+                for attendee in attendees:
+                    if isinstance(attendee, dict) and attendee.get("self") is True:
+                        status = attendee.get("responseStatus")
+                        return _GOOGLE_RESPONSES.get(status.lower()) if isinstance(status, str) else None
+            # Google omits attendees on events with no guests; the organiser is then going.
+            return "accepted" if self.is_organizer else None
+        if self.is_outlook:
+            response = _dig(self.raw, "responseStatus", "response")
+            if isinstance(response, str):
+                return _OUTLOOK_RESPONSES.get(response.lower())
+        return None
+
+    @property
+    def recurring_series_id(self) -> str | None:
+        """Google ``raw.recurringEventId``; Outlook ``raw.seriesMasterId``."""
+        key = "recurringEventId" if self.is_google else "seriesMasterId" if self.is_outlook else None
+        value = self.raw.get(key) if key else None
+        return value if isinstance(value, str) and value else None
+
+
+def _dig(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
