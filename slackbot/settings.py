@@ -98,7 +98,9 @@ class Settings(BaseSettings):
 
     @property
     def multi_workspace(self) -> bool:
-        return not self.slack_bot_token and bool(self.slack_client_id and self.slack_client_secret)
+        """The install flow runs whenever client credentials are set (Bolt itself switches to OAuth when
+        SLACK_CLIENT_ID/SECRET are in the environment); SLACK_BOT_TOKEN is then ignored."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @cached_property
     def secret_keys(self) -> list[str]:

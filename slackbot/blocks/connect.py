@@ -114,10 +114,25 @@ def connected(*, provider_label: str, email: str, reconnected: bool, replaced_em
     return _message(headline.replace("*", ""), [SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{body}"))])
 
 
-def failed(*, title: str, detail: str) -> Message:
-    return _message(
-        f"{title}. {detail}", [SectionBlock(text=MarkdownTextObject(text=f":x: *{escape(title)}*\n{detail}"))]
-    )
+def failed(*, title: str, detail: str, retry: ConnectLink | None = None) -> Message:
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f":x: *{escape(title)}*\n{detail}"))]
+    if retry is not None:
+        blocks.append(
+            ActionsBlock(
+                block_id=BlockId.CONNECT_BUTTONS,
+                elements=[
+                    ButtonElement(
+                        text=f"Try again with {retry.label}",
+                        action_id=f"{ActionId.OPEN_CONNECT_LINK}:{retry.provider}",
+                        url=retry.url,
+                    )
+                ],
+            )
+        )
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text="This link works once and expires in 10 minutes.")])
+        )
+    return _message(f"{title}. {detail}", blocks)
 
 
 def status(connections: Sequence[ConnectionView], *, enabled_labels: Sequence[str]) -> Message:

@@ -1,0 +1,71 @@
+"""The ASGI app: Bolt mounted on Starlette next to the calendar OAuth, webhook and health routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from slackbot.bolt_app import build_bolt_app
+from slackbot.calendar_oauth.routes import calendar_routes
+from slackbot.jobs import build_scheduler
+from slackbot.services.registry import Services, build_services
+from slackbot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    services: Services | None = None,
+    run_jobs: bool | None = None,
+    process_before_response: bool = False,
+) -> Starlette:
+    """Build everything from ``settings``; tests pass the twins' URLs in the settings."""
+    services = services or build_services(settings)
+    bolt = build_bolt_app(services, process_before_response=process_before_response)
+    slack_handler = AsyncSlackRequestHandler(bolt)
+    jobs_enabled = settings.run_jobs if run_jobs is None else run_jobs
+
+    async def slack(request: Request) -> Response:
+        return await slack_handler.handle(request)
+
+    async def healthz(_: Request) -> Response:
+        try:
+            await services.db.ping()
+        except (SQLAlchemyError, OSError):
+            logger.warning("healthz.database_unreachable")
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        scheduler = build_scheduler(services) if jobs_enabled else None
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            await services.aclose()
+
+    routes = [
+        Route("/slack/events", slack, methods=["POST"]),
+        Route("/slack/install", slack, methods=["GET"]),
+        Route("/slack/oauth_redirect", slack, methods=["GET"]),
+        *calendar_routes(services),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.services = services
+    app.state.bolt = bolt
+    return app

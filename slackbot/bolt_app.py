@@ -1,0 +1,49 @@
+"""Build the Bolt AsyncApp: single-workspace token or multi-workspace install flow."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.web.async_client import AsyncWebClient
+
+from slackbot.listeners import register_listeners
+from slackbot.services.registry import Services
+from slackbot.slack_gateway import retry_handlers
+from slackbot.slack_store import INSTALL_STATE_EXPIRATION_SECONDS, build_state_store
+
+# Kept equal to manifest.yml's oauth_config.scopes.bot (tests/test_manifest.py checks).
+BOT_SCOPES = ("commands", "chat:write", "im:write", "users:read")
+
+
+def build_bolt_app(services: Services, *, process_before_response: bool = False) -> AsyncApp:
+    settings = services.settings
+    if settings.multi_workspace:
+        assert services.installation_store is not None
+        app = AsyncApp(
+            signing_secret=settings.slack_signing_secret,
+            client=AsyncWebClient(base_url=settings.slack_api_url, retry_handlers=retry_handlers()),
+            installation_store=services.installation_store,
+            oauth_settings=AsyncOAuthSettings(
+                client_id=settings.slack_client_id,
+                client_secret=settings.slack_client_secret,
+                scopes=list(BOT_SCOPES),
+                user_scopes=[],
+                redirect_uri=f"{settings.public_base_url}/slack/oauth_redirect",
+                install_path="/slack/install",
+                redirect_uri_path="/slack/oauth_redirect",
+                installation_store=services.installation_store,
+                state_store=build_state_store(services.db.engine),
+                state_expiration_seconds=INSTALL_STATE_EXPIRATION_SECONDS,
+            ),
+            process_before_response=process_before_response,
+        )
+    else:
+        app = AsyncApp(
+            signing_secret=settings.slack_signing_secret,
+            client=AsyncWebClient(
+                token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=retry_handlers()
+            ),
+            process_before_response=process_before_response,
+        )
+    register_listeners(app, services)
+    return app

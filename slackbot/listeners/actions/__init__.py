@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+import re
+
+from slack_bolt.async_app import AsyncApp
+
+from slackbot.ids import ActionId
+from slackbot.listeners.actions.connect import HomeActions, ack_link_button
+from slackbot.services.registry import Services
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    # URL buttons open the browser themselves; Slack still sends the click, which must be acknowledged.
+    app.action(re.compile(f"^({ActionId.OPEN_CONNECT_LINK}|{ActionId.RECONNECT_CALENDAR})(:.*)?$"))(ack_link_button)
+    home = HomeActions(services)
+    app.action(re.compile(f"^{ActionId.HOME_CONNECT}(:.*)?$"))(home.connect)

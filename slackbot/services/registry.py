@@ -1,0 +1,72 @@
+"""Builds the collaborators once (database, Recall client, connect flow, Slack gateway) and closes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+
+from recall.client import RecallClient
+from slackbot.calendar_oauth.flow import ConnectFlow
+from slackbot.calendar_oauth.providers import ProviderMetadata, configured_providers
+from slackbot.services.connections import ConnectionService
+from slackbot.settings import Settings
+from slackbot.slack_gateway import SlackGateway
+from slackbot.slack_store import EncryptedInstallationStore
+from storage.crypto import TokenCipher
+from storage.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    cipher: TokenCipher
+    http: httpx.AsyncClient
+    recall: RecallClient
+    installation_store: AsyncInstallationStore | None
+    gateway: SlackGateway
+    flow: ConnectFlow
+    connections: ConnectionService
+
+    async def aclose(self) -> None:
+        await self.recall.aclose()
+        await self.http.aclose()
+        await self.db.dispose()
+
+
+def build_services(settings: Settings, *, db: Database | None = None) -> Services:
+    db = db or Database.from_url(settings.database_url)
+    cipher = TokenCipher(settings.secret_keys)
+    http = httpx.AsyncClient(timeout=15)
+    recall = RecallClient(api_key=settings.recall_api_key, base_url=settings.recall_base_url)
+    store = (
+        EncryptedInstallationStore(client_id=settings.slack_client_id, engine=db.engine, cipher=cipher)
+        if settings.multi_workspace
+        else None
+    )
+    gateway = SlackGateway(
+        api_url=settings.slack_api_url,
+        bot_token=None if settings.multi_workspace else settings.slack_bot_token,
+        installation_store=store,
+    )
+    flow = ConnectFlow(
+        db=db,
+        cipher=cipher,
+        recall=recall,
+        providers=configured_providers(settings),
+        metadata=ProviderMetadata(http),
+        public_url=settings.public_base_url,
+    )
+    return Services(
+        settings=settings,
+        db=db,
+        cipher=cipher,
+        http=http,
+        recall=recall,
+        installation_store=store,
+        gateway=gateway,
+        flow=flow,
+        connections=ConnectionService(db=db, recall=recall),
+    )
