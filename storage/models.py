@@ -107,3 +107,68 @@ class PendingCalendarDeletion(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """A verified Recall webhook, stored before it is acknowledged and processed after."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_pending", "processed_at", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(128), unique=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class CalendarSync(Base):
+    """Per Recall calendar: how far its events have been listed, and whether a listing is due."""
+
+    __tablename__ = "calendar_syncs"
+
+    recall_calendar_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # `updated_at__gte` for the next listing; None means "the whole window" (first sync).
+    cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The newest `last_updated_ts` a webhook announced and no listing has covered yet.
+    requested_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pending: Mapped[bool] = mapped_column(default=False, index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Meeting(Base):
+    """Our copy of a Recall calendar event (one member's occurrence of a meeting), plus what the member chose
+    and the Slack message that shows it."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        Index("ix_meetings_connection_start", "connection_id", "start_time"),
+        Index("ix_meetings_team_key", "team_id", "scheduled_key"),
+    )
+
+    recall_event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("calendar_connections.id", ondelete="CASCADE"))
+    team_id: Mapped[str] = mapped_column(String(32))
+    recall_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    start_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    title: Mapped[str] = mapped_column(Text, default="")
+    meeting_url: Mapped[str | None] = mapped_column(Text)
+    meeting_platform: Mapped[str | None] = mapped_column(String(64))
+    organizer: Mapped[str | None] = mapped_column(Text)
+    series_id: Mapped[str | None] = mapped_column(String(255))
+    self_response: Mapped[str | None] = mapped_column(String(32))
+    is_deleted: Mapped[bool] = mapped_column(default=False)
+    # The member's choice: "schedule" | "skip" | None (ask).
+    choice: Mapped[str | None] = mapped_column(String(16))
+    # The deduplication key our bot is scheduled under, when one is.
+    scheduled_key: Mapped[str | None] = mapped_column(Text)
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    rendered_hash: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
