@@ -13,7 +13,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from slackbot.blocks.connect import Message
+from slackbot.blocks.text import Message
 
 logger = logging.getLogger(__name__)
 

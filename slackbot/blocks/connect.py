@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -15,7 +14,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from slackbot.blocks.text import escape, to_dicts
+from slackbot.blocks.text import Message, build_message, escape
 from slackbot.ids import ActionId, BlockId
 
 STATUS_WORDS = {
@@ -49,21 +48,6 @@ class ConnectionView:
     status: str
 
 
-@dataclass(frozen=True)
-class Message:
-    """Fallback text plus blocks, ready for chat.postMessage / respond."""
-
-    text: str
-    blocks: list[dict[str, Any]]
-
-    def as_kwargs(self) -> dict[str, Any]:
-        return {"text": self.text, "blocks": self.blocks}
-
-
-def _message(text: str, blocks: Sequence[Block]) -> Message:
-    return Message(text=text, blocks=to_dicts(blocks))
-
-
 def connect_links(links: Sequence[ConnectLink], *, reconnect: bool = False) -> Message:
     verb = "Reconnect" if reconnect else "Connect"
     intro = (
@@ -94,7 +78,7 @@ def connect_links(links: Sequence[ConnectLink], *, reconnect: bool = False) -> M
         ),
     ]
     labels = " or ".join(link.label for link in links)
-    return _message(f"{verb} {labels}: {' '.join(link.url for link in links)}", blocks)
+    return build_message(f"{verb} {labels}: {' '.join(link.url for link in links)}", blocks)
 
 
 def connected(*, provider_label: str, email: str, reconnected: bool, replaced_email: str | None) -> Message:
@@ -111,7 +95,7 @@ def connected(*, provider_label: str, email: str, reconnected: bool, replaced_em
         "Recall is syncing your events now. I'll DM you about upcoming meetings that have a video link. "
         "Type `/recall status` any time to check."
     )
-    return _message(headline.replace("*", ""), [SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{body}"))])
+    return build_message(headline.replace("*", ""), [SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{body}"))])
 
 
 def failed(*, title: str, detail: str, retry: ConnectLink | None = None) -> Message:
@@ -132,24 +116,24 @@ def failed(*, title: str, detail: str, retry: ConnectLink | None = None) -> Mess
         blocks.append(
             ContextBlock(elements=[MarkdownTextObject(text="This link works once and expires in 10 minutes.")])
         )
-    return _message(f"{title}. {detail}", blocks)
+    return build_message(f"{title}. {detail}", blocks)
 
 
 def status(connections: Sequence[ConnectionView], *, enabled_labels: Sequence[str]) -> Message:
     if not connections:
         options = " or ".join(enabled_labels) if enabled_labels else "a calendar"
         text = f"You have no calendar connected. Type `/recall connect` to connect {options}."
-        return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+        return build_message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
     lines = [
         f"• *{c.provider_label}* ({escape(c.email)}): {STATUS_WORDS.get(c.status, escape(c.status))}"
         for c in connections
     ]
     text = "*Your calendars*\n" + "\n".join(lines)
-    return _message(text.replace("*", ""), [SectionBlock(text=MarkdownTextObject(text=text))])
+    return build_message(text.replace("*", ""), [SectionBlock(text=MarkdownTextObject(text=text))])
 
 
 def plain(text: str) -> Message:
-    return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+    return build_message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
 
 
 def usage(prefix: str | None = None) -> Message:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -40,3 +41,18 @@ def to_dicts(blocks: Sequence[Block], *, limit: int = MAX_MESSAGE_BLOCKS) -> lis
     if len(blocks) > limit:
         raise ValueError(f"{len(blocks)} blocks exceed Slack's limit of {limit}")
     return [block.to_dict() for block in blocks]
+
+
+@dataclass(frozen=True)
+class Message:
+    """Fallback text plus blocks, ready for chat.postMessage, chat.update or respond."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def build_message(text: str, blocks: Sequence[Block]) -> Message:
+    return Message(text=text, blocks=to_dicts(blocks))
