@@ -148,7 +148,7 @@ class Meeting(Base):
     __tablename__ = "meetings"
     __table_args__ = (
         Index("ix_meetings_connection_start", "connection_id", "start_time"),
-        Index("ix_meetings_team_key", "team_id", "scheduled_key"),
+        Index("ix_meetings_team_id", "team_id"),
     )
 
     recall_event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -166,9 +166,11 @@ class Meeting(Base):
     is_deleted: Mapped[bool] = mapped_column(default=False)
     # The member's choice: "schedule" | "skip" | None (ask).
     choice: Mapped[str | None] = mapped_column(String(16))
-    # The deduplication key our bot is scheduled under, when one is.
+    # The meeting's deduplication key as it is now (None without a link), and the one our bot is scheduled under.
+    current_key: Mapped[str | None] = mapped_column(Text)
     scheduled_key: Mapped[str | None] = mapped_column(Text)
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     rendered_hash: Mapped[str | None] = mapped_column(String(64))
+    rendered_state: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 00:41:15.492449
+Create Date: 2026-11-27 00:42:38.809049
 """
 
 from collections.abc import Sequence
@@ -63,22 +63,24 @@ def upgrade() -> None:
         sa.Column("self_response", sa.String(length=32), nullable=True),
         sa.Column("is_deleted", sa.Boolean(), nullable=False),
         sa.Column("choice", sa.String(length=16), nullable=True),
+        sa.Column("current_key", sa.Text(), nullable=True),
         sa.Column("scheduled_key", sa.Text(), nullable=True),
         sa.Column("channel_id", sa.String(length=32), nullable=True),
         sa.Column("message_ts", sa.String(length=32), nullable=True),
         sa.Column("rendered_hash", sa.String(length=64), nullable=True),
+        sa.Column("rendered_state", sa.String(length=16), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["connection_id"], ["calendar_connections.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("recall_event_id"),
     )
     with op.batch_alter_table("meetings", schema=None) as batch_op:
         batch_op.create_index("ix_meetings_connection_start", ["connection_id", "start_time"], unique=False)
-        batch_op.create_index("ix_meetings_team_key", ["team_id", "scheduled_key"], unique=False)
+        batch_op.create_index("ix_meetings_team_id", ["team_id"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("meetings", schema=None) as batch_op:
-        batch_op.drop_index("ix_meetings_team_key")
+        batch_op.drop_index("ix_meetings_team_id")
         batch_op.drop_index("ix_meetings_connection_start")
 
     op.drop_table("meetings")

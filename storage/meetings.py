@@ -1,0 +1,92 @@
+"""Meetings (our copy of each member's calendar events) and the queries the meeting service needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import CalendarConnection, Meeting, Member
+
+
+async def get_meeting(session: AsyncSession, recall_event_id: str) -> Meeting | None:
+    return await session.get(Meeting, recall_event_id)
+
+
+async def meetings_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str, Meeting]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Meeting).where(Meeting.recall_event_id.in_(list(ids))))
+    return {m.recall_event_id: m for m in rows}
+
+
+async def connections_by_calendar(
+    session: AsyncSession, calendar_ids: Sequence[str]
+) -> dict[str, tuple[CalendarConnection, Member]]:
+    if not calendar_ids:
+        return {}
+    rows = await session.execute(
+        select(CalendarConnection, Member)
+        .join(Member, CalendarConnection.member_id == Member.id)
+        .where(CalendarConnection.recall_calendar_id.in_(list(calendar_ids)))
+    )
+    return {conn.recall_calendar_id: (conn, member) for conn, member in rows.tuples()}
+
+
+async def owner_of(session: AsyncSession, meeting: Meeting) -> tuple[CalendarConnection, Member] | None:
+    row = await session.execute(
+        select(CalendarConnection, Member)
+        .join(Member, CalendarConnection.member_id == Member.id)
+        .where(CalendarConnection.id == meeting.connection_id)
+    )
+    found = row.tuples().first()
+    return (found[0], found[1]) if found else None
+
+
+async def colleagues_with_bot(session: AsyncSession, *, team_id: str, key: str, exclude_user_id: str) -> list[str]:
+    """Slack user ids of other members of the workspace whose scheduled bot has dedup ``key``."""
+    rows = await session.scalars(
+        select(Member.slack_user_id)
+        .join(CalendarConnection, CalendarConnection.member_id == Member.id)
+        .join(Meeting, Meeting.connection_id == CalendarConnection.id)
+        .where(
+            Meeting.team_id == team_id,
+            Meeting.scheduled_key == key,
+            Meeting.is_deleted.is_(False),
+            Member.slack_user_id != exclude_user_id,
+        )
+        .order_by(Meeting.updated_at)
+    )
+    seen: list[str] = []
+    for user_id in rows:
+        if user_id not in seen:
+            seen.append(user_id)
+    return seen
+
+
+async def meetings_sharing_key(session: AsyncSession, *, team_id: str, keys: Sequence[str]) -> list[str]:
+    """Event ids of meetings in the workspace whose current meeting matches one of ``keys`` and have a message."""
+    if not keys:
+        return []
+    rows = await session.scalars(
+        select(Meeting.recall_event_id).where(
+            Meeting.team_id == team_id, Meeting.message_ts.is_not(None), Meeting.current_key.in_(list(keys))
+        )
+    )
+    return list(rows)
+
+
+async def ended_with_live_message(session: AsyncSession, *, now: datetime, limit: int = 200) -> list[str]:
+    """Meetings that ended while their message still offers buttons."""
+    rows = await session.scalars(
+        select(Meeting.recall_event_id)
+        .where(
+            Meeting.end_time <= now,
+            Meeting.message_ts.is_not(None),
+            Meeting.rendered_state.in_(["ask", "covered", "scheduled", "skipped"]),
+        )
+        .limit(limit)
+    )
+    return list(rows)
