@@ -163,7 +163,7 @@ class RecallClient:
     async def delete_calendar(self, calendar_id: str) -> None:
         """``DELETE /api/v2/calendars/{id}/``; a 404 means it is already gone and returns normally."""
         try:
-            await self._request("DELETE", _calendar_path(calendar_id))
+            await self._request("DELETE", _calendar_path(calendar_id), expected=frozenset({404}))
         except RecallAPIError as exc:
             if exc.status != 404:
                 raise
@@ -286,6 +286,7 @@ class RecallClient:
         *,
         json: Mapping[str, Any] | None = None,
         idempotent: bool = True,
+        expected: frozenset[int] = frozenset(),
     ) -> httpx.Response:
         """Send one API call with auth headers, retries with backoff, and typed error mapping."""
         url = path_or_url if isinstance(path_or_url, httpx.URL) else self._url(path_or_url)
@@ -373,7 +374,7 @@ class RecallClient:
                 path=path,
                 retry_after=retry_after,
             )
-            log = logger.warning if status < 500 else logger.error
+            log = logger.info if status in expected else logger.warning if status < 500 else logger.error
             log(
                 "recall.http.error method=%s path=%s status=%d code=%s attempt=%d",
                 method,
