@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +20,7 @@ from slackbot.calendar_oauth.routes import calendar_routes
 from slackbot.jobs import build_scheduler
 from slackbot.services.registry import Services, build_services
 from slackbot.settings import Settings
+from slackbot.webhooks.routes import webhook_routes
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +54,15 @@ def create_app(
         scheduler = build_scheduler(services) if jobs_enabled else None
         if scheduler is not None:
             scheduler.start()
+        # Webhooks stored by this process are processed here; a kick at start picks up what a crash left.
+        processor = asyncio.create_task(services.processor.run_forever(), name="webhook-processor")
+        services.processor.kick()
         try:
             yield
         finally:
+            processor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await processor
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await services.aclose()
@@ -63,6 +72,7 @@ def create_app(
         Route("/slack/install", slack, methods=["GET"]),
         Route("/slack/oauth_redirect", slack, methods=["GET"]),
         *calendar_routes(services),
+        *webhook_routes(db=services.db, secret=settings.recall_webhook_secret, processor=services.processor),
         Route("/healthz", healthz, methods=["GET"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -53,7 +53,8 @@ def cmd_worker(settings: Settings) -> int:
         scheduler.start()
         logger.info("worker.started")
         try:
-            await asyncio.Event().wait()
+            # Picks up deliveries the web replicas stored but could not finish (rescans periodically).
+            await services.processor.run_forever()
         finally:
             scheduler.shutdown(wait=False)
             await services.aclose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -26,9 +27,28 @@ async def retry_calendar_deletions(services: Services) -> int:
     return await services.connections.retry_calendar_deletions()
 
 
+async def catch_up_syncs(services: Services) -> int:
+    """Re-list calendars that have not synced for hours, in case a webhook was lost."""
+    due = await services.syncer.request_catch_up(older_than=timedelta(hours=6))
+    if due:
+        services.processor.kick()
+    return due
+
+
+async def refresh_ended_meetings(services: Services) -> int:
+    return await services.meetings.refresh_ended()
+
+
+async def cleanup_deliveries(services: Services) -> int:
+    return await services.processor.cleanup()
+
+
 def build_scheduler(services: Services) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     common = {"args": [services], "max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
     scheduler.add_job(cleanup_expired_states, "interval", minutes=10, id="cleanup_expired_states", **common)
     scheduler.add_job(retry_calendar_deletions, "interval", minutes=5, id="retry_calendar_deletions", **common)
+    scheduler.add_job(catch_up_syncs, "interval", minutes=30, id="catch_up_syncs", **common)
+    scheduler.add_job(refresh_ended_meetings, "interval", minutes=5, id="refresh_ended_meetings", **common)
+    scheduler.add_job(cleanup_deliveries, "interval", hours=6, id="cleanup_deliveries", **common)
     return scheduler

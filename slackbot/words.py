@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from recall.errors import RecallAPIError, RecallError
 from slackbot.calendar_oauth.flow import ConnectFailure
 from slackbot.calendar_oauth.providers import PROVIDERS
 
@@ -118,3 +119,25 @@ def explain_connect_failure(failure: ConnectFailure, provider: str) -> Explanati
                 "Please try again in a few minutes.",
             )
     raise ValueError(failure)  # pragma: no cover - exhaustive match
+
+
+def explain_recall_error(error: RecallError) -> str:
+    """Why a schedule / skip did not happen, for the member; the message itself stays as it was."""
+    status = getattr(error, "status", None)
+    details = ""
+    if isinstance(error, RecallAPIError):
+        details = " ".join([error.message or "", str(error.errors or "")]).lower()
+    if status == 400 and "ended" in details:
+        return ":checkered_flag: This meeting has already ended, so a notetaker can't join it. Nothing was changed."
+    if status == 507:
+        return (
+            ":hourglass: The meeting starts too soon: Recall has no notetaker free this close to the start. "
+            "Nothing was changed. Try again in a minute."
+        )
+    if status == 400:
+        return (
+            ":warning: Recall didn't accept that for this meeting"
+            + (f" ({error.message})" if isinstance(error, RecallAPIError) and error.message else "")
+            + ". Nothing was changed."
+        )
+    return ":warning: Recall isn't answering right now, so nothing was changed. Please try again in a few minutes."

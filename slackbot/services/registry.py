@@ -10,10 +10,14 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from recall.client import RecallClient
 from slackbot.calendar_oauth.flow import ConnectFlow
 from slackbot.calendar_oauth.providers import ProviderMetadata, configured_providers
+from slackbot.meetings.service import MeetingService
+from slackbot.meetings.sync import CalendarSyncer
+from slackbot.services.calendar_status import CalendarStatusService
 from slackbot.services.connections import ConnectionService
 from slackbot.settings import Settings
 from slackbot.slack_gateway import SlackGateway
 from slackbot.slack_store import EncryptedInstallationStore
+from slackbot.webhooks.processor import DeliveryProcessor
 from storage.crypto import TokenCipher
 from storage.db import Database
 
@@ -29,6 +33,9 @@ class Services:
     gateway: SlackGateway
     flow: ConnectFlow
     connections: ConnectionService
+    meetings: MeetingService
+    syncer: CalendarSyncer
+    processor: DeliveryProcessor
 
     async def aclose(self) -> None:
         await self.recall.aclose()
@@ -59,6 +66,9 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         metadata=ProviderMetadata(http),
         public_url=settings.public_base_url,
     )
+    meetings = MeetingService(db=db, recall=recall, gateway=gateway, bot_name=settings.bot_name)
+    syncer = CalendarSyncer(db=db, recall=recall, meetings=meetings)
+    status = CalendarStatusService(db=db, recall=recall, gateway=gateway, flow=flow)
     return Services(
         settings=settings,
         db=db,
@@ -69,4 +79,7 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         gateway=gateway,
         flow=flow,
         connections=ConnectionService(db=db, recall=recall),
+        meetings=meetings,
+        syncer=syncer,
+        processor=DeliveryProcessor(db=db, status=status, syncer=syncer),
     )

@@ -6,6 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from slackbot.ids import ActionId
 from slackbot.listeners.actions.connect import HomeActions, ack_link_button
+from slackbot.listeners.actions.meeting_bot import MeetingButtons
 from slackbot.services.registry import Services
 
 
@@ -14,3 +15,6 @@ def register(app: AsyncApp, services: Services) -> None:
     app.action(re.compile(f"^({ActionId.OPEN_CONNECT_LINK}|{ActionId.RECONNECT_CALENDAR})(:.*)?$"))(ack_link_button)
     home = HomeActions(services)
     app.action(re.compile(f"^{ActionId.HOME_CONNECT}(:.*)?$"))(home.connect)
+    buttons = MeetingButtons(services)
+    for action_id in (ActionId.SCHEDULE_BOT, ActionId.SKIP_BOT, ActionId.UNDO_CHOICE):
+        app.action(action_id.value)(buttons.clicked)

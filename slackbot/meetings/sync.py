@@ -1,0 +1,107 @@
+"""`calendar.sync_events` → list the changed events, coalescing webhooks that arrive together.
+
+Recall's list endpoint allows 60 calls a minute for the whole Recall workspace, so every calendar due for a
+sync is served by one listing: filtered by `calendar_id` when only one is due, otherwise across all
+calendars from the oldest cursor. A listing never starts later than the webhook's `last_updated_ts`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from recall.client import RecallClient
+from recall.errors import RecallError
+from recall.models import CalendarEvent
+from slackbot.meetings.service import MeetingService
+from storage import deliveries as repo
+from storage.db import Database
+from storage.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+# Our clock and Recall's may differ a little; a cursor taken from our clock steps back this much.
+CLOCK_MARGIN = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    calendars: int
+    pages: int
+    events: int
+    applied: int
+
+
+@dataclass(frozen=True)
+class _Due:
+    calendar_id: str
+    cursor: datetime | None
+    requested_until: datetime | None
+
+
+class CalendarSyncer:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        recall: RecallClient,
+        meetings: MeetingService,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._db = db
+        self._recall = recall
+        self._meetings = meetings
+        self._clock = clock
+
+    async def run_pending(self) -> SyncReport | None:
+        """Sync every calendar with a pending request (claimed, so other processes skip them)."""
+        async with self._db.transaction() as session:
+            due = [
+                _Due(s.recall_calendar_id, s.cursor, s.requested_until) for s in await repo.claim_pending_syncs(session)
+            ]
+        if not due:
+            return None
+        started = self._clock()
+        events: list[CalendarEvent] = []
+        pages = 0
+        try:
+            if len(due) == 1:
+                listing = self._recall.iter_calendar_event_pages(
+                    calendar_id=due[0].calendar_id, updated_at__gte=due[0].cursor
+                )
+            else:
+                cursors = [d.cursor for d in due]
+                oldest = None if any(c is None for c in cursors) else min(c for c in cursors if c is not None)
+                listing = self._recall.iter_calendar_event_pages(updated_at__gte=oldest)
+            async for page in listing:
+                pages += 1
+                events.extend(page)
+            applied = await self._meetings.apply_events(events)
+        except RecallError as exc:
+            logger.warning("sync.listing_failed", extra={"calendars": len(due), "error": type(exc).__name__})
+            async with self._db.transaction() as session:
+                for d in due:
+                    await repo.finish_sync(session, recall_calendar_id=d.calendar_id, cursor=d.cursor, succeeded=False)
+            return None
+        async with self._db.transaction() as session:
+            for d in due:
+                cursor = d.requested_until or (started - CLOCK_MARGIN)
+                if d.cursor is not None and cursor < d.cursor:
+                    cursor = d.cursor
+                await repo.finish_sync(session, recall_calendar_id=d.calendar_id, cursor=cursor, succeeded=True)
+        report = SyncReport(calendars=len(due), pages=pages, events=len(events), applied=applied)
+        logger.info(
+            "sync.completed",
+            extra={"calendars": report.calendars, "pages": report.pages, "events": report.events, "applied": applied},
+        )
+        return report
+
+    async def request_catch_up(self, *, older_than: timedelta) -> int:
+        """Mark calendars not synced for a while as due, in case a webhook never arrived."""
+        async with self._db.transaction() as session:
+            stale = await repo.all_syncs_due(session, older_than=self._clock() - older_than)
+            for calendar_id in stale:
+                await repo.request_sync(session, recall_calendar_id=calendar_id, until=None)
+        return len(stale)

@@ -1,0 +1,93 @@
+"""`POST /recall/webhook`: verify (svix), store (unique by message id), answer, then process."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from recall.models import parse_timestamp
+from recall.webhooks import WebhookPayloadError, WebhookVerificationError, message_id, verify_webhook
+from slackbot.webhooks.processor import HANDLED_EVENTS, DeliveryProcessor
+from storage import deliveries as repo
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_capped(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _TooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BODY_BYTES:
+            raise _TooLarge
+    return bytes(body)
+
+
+def _problem(status: int, error: str) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": error}, status_code=status)
+
+
+def _shape_error(event: str, data: dict) -> str | None:
+    """What is wrong with a handled event's `data`, or None."""
+    if not isinstance(data.get("calendar_id"), str) or not data["calendar_id"]:
+        return "data.calendar_id must be a string"
+    if event == "calendar.sync_events":
+        try:
+            parse_timestamp(data.get("last_updated_ts"))
+        except (TypeError, ValueError):
+            return "data.last_updated_ts must be an ISO 8601 timestamp"
+    return None
+
+
+def webhook_routes(*, db: Database, secret: str, processor: DeliveryProcessor) -> list[Route]:
+    async def receive(request: Request) -> Response:
+        try:
+            body = await _read_capped(request)
+        except _TooLarge:
+            return _problem(413, "body_too_large")
+        except ClientDisconnect:
+            return _problem(400, "client_disconnected")
+        try:
+            payload = verify_webhook(secret=secret, body=body, headers=request.headers)
+        except WebhookVerificationError:
+            logger.warning("recall.webhook.rejected_signature")
+            return _problem(401, "invalid_signature")
+        except WebhookPayloadError as exc:
+            return _problem(400, f"invalid_payload: {exc}")
+        event = payload["event"]
+        if event not in HANDLED_EVENTS:
+            return JSONResponse({"ok": True, "ignored": event})
+        problem = _shape_error(event, payload["data"])
+        if problem:
+            return _problem(400, f"invalid_payload: {problem}")
+        delivery_id = message_id(request.headers)
+        if not delivery_id:
+            return _problem(400, "missing_message_id")
+        try:
+            async with db.transaction() as session:
+                session.add(repo.new_delivery(message_id=delivery_id, event_type=event, payload=json.dumps(payload)))
+        except IntegrityError:
+            logger.info("recall.webhook.duplicate", extra={"event": event})
+            return JSONResponse({"ok": True, "duplicate": True})
+        except (SQLAlchemyError, OSError):
+            logger.exception("recall.webhook.store_failed")
+            return _problem(503, "storage_unavailable")  # Svix retries
+        logger.info("recall.webhook.accepted", extra={"event": event})
+        processor.kick()
+        return JSONResponse({"ok": True})
+
+    return [Route("/recall/webhook", receive, methods=["POST"])]
