@@ -62,7 +62,7 @@ TEAM_ID_RE = re.compile(r"^T[A-Z0-9]{8,}$")
 USER_ID_RE = re.compile(r"^[UW][A-Z0-9]{8,}$")
 ENTERPRISE_ID_RE = re.compile(r"^E[A-Z0-9]{8,}$")
 
-_FIRST_TS_MICROS = 1_700_000_000_000_100
+_FIRST_TS_MICROS = 1_700_000_000_000_000  # first message ts: 1700000000.000100
 _TS_STEP_MICROS = 100
 
 
@@ -1262,12 +1262,12 @@ def block_actions_body(
     user_id: str,
     action_id: str,
     value: str,
-    response_url: str,
+    response_url: str | None = None,
     block_id: str = "actions",
     button_text: str = "Button",
     channel_id: str | None = None,
     message: dict[str, Any] | None = None,
-    message_ts: str = "1700000000.000200",
+    message_ts: str = "1700000000.000100",
     view: dict[str, Any] | None = None,
     user_name: str = "member",
     team_domain: str = "example",
@@ -1276,8 +1276,9 @@ def block_actions_body(
 ) -> bytes:
     """A button click as Slack POSTs it: `payload=` + url-quoted block_actions JSON.
 
-    Pass `message` (e.g. `fake.message(ch, ts).to_slack()`) for a click in a DM message, or
-    `view` for a click in the App Home (then there is no channel, message or response_url).
+    Pass `message` (e.g. `fake.message(ch, ts).to_slack()`) and `response_url` for a click in a
+    DM message, or `view` for a click in the App Home (Slack then sends no channel, message or
+    response_url).
     """
     action_ts = f"{time.time():.6f}"
     payload: dict[str, Any] = {
@@ -1305,6 +1306,8 @@ def block_actions_body(
         payload["container"] = {"type": "view", "view_id": view.get("id", "V0000000001")}
         payload["view"] = view
     else:
+        if not response_url:
+            raise ValueError("a click in a message carries a response_url; pass fake.response_url(name)")
         channel = channel_id or dm_channel_id(team_id, user_id)
         msg = message or {"type": "message", "text": "", "ts": message_ts}
         payload["container"] = {

@@ -328,6 +328,7 @@ async def test_post_then_update_keeps_one_message_in_place(fake: FakeSlack, clie
     channel = (await client.conversations_open(users=MEMBER))["channel"]["id"]
     posted = await client.chat_postMessage(channel=channel, text="Weekly sync", blocks=[SECTION])
     assert posted["channel"] == channel and posted["message"]["text"] == "Weekly sync"
+    assert posted["ts"] == "1700000000.000100"
     later = await client.chat_postMessage(channel=channel, text="Standup")
     assert posted["ts"] < later["ts"]
     for ts in (posted["ts"], later["ts"]):
@@ -648,11 +649,13 @@ def test_block_actions_body_is_a_url_quoted_payload() -> None:
     home = json.loads(
         parse_qs(
             block_actions_body(
-                team_id=TEAM, user_id=MEMBER, action_id="a", value="v", response_url="", view={"id": "V0HOME0001"}
+                team_id=TEAM, user_id=MEMBER, action_id="a", value="v", view={"id": "V0HOME0001"}
             ).decode()
         )["payload"][0]
     )
     assert home["container"] == {"type": "view", "view_id": "V0HOME0001"} and "response_url" not in home
+    with pytest.raises(ValueError, match="response_url"):
+        block_actions_body(team_id=TEAM, user_id=MEMBER, action_id="a", value="v")
 
 
 def test_event_body_is_an_event_callback() -> None:
