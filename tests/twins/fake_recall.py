@@ -46,7 +46,11 @@ from zoneinfo import ZoneInfo
 
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound, ServerNotFound
 from openapi_core.testing import MockRequest, MockResponse
-from openapi_core.validation.request.exceptions import SecurityValidationError
+from openapi_core.validation.request.exceptions import (
+    MissingRequestBodyError,
+    RequestBodyValidationError,
+    SecurityValidationError,
+)
 from svix.webhooks import Webhook
 
 from tests.twins.contracts import load_recall_openapi, recall_x_throttles
@@ -894,15 +898,16 @@ class FakeRecall:
             self._violation("request", method, path, f"no credentials: {exc}")
             return 401, {}, {"detail": "Authentication credentials were not provided."}
         except Exception as exc:  # every other openapi-core request error
-            message = _describe(exc)
-            self._violation("request", method, path, message)
+            self._violation("request", method, path, _describe(exc))
+            errors = _field_errors(exc)
+            fields = ", ".join(sorted(errors))
             return (
                 400,
                 {},
                 {
                     "code": "invalid_request_data",
-                    "message": f"Request does not match Recall's OpenAPI contract: {message}",
-                    "errors": {"contract": [message]},
+                    "message": f"Request does not match Recall's OpenAPI contract ({fields}).",
+                    "errors": errors,
                 },
             )
         return None
@@ -1152,6 +1157,9 @@ class _Handler(BaseHTTPRequestHandler):
     recall: FakeRecall
     protocol_version = "HTTP/1.1"
     timeout = 10  # idle keep-alive connections close, so threads never linger
+    # Headers and body in one buffered write, no Nagle: otherwise delayed ACKs cost ~40 ms a call.
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -1209,17 +1217,52 @@ def _encode(status: int, headers: dict[str, str], payload: Any) -> tuple[dict[st
     return out, data
 
 
-def _describe(exc: BaseException) -> str:
-    """openapi-core's error with its schema errors (messages only)."""
-    parts = [f"{type(exc).__name__}: {exc}"]
+def _schema_errors(exc: BaseException) -> list[Any]:
     cause = exc.__cause__
     while cause is not None:
-        schema_errors = getattr(cause, "schema_errors", None)
-        if schema_errors:
-            parts.extend(getattr(error, "message", str(error)) for error in schema_errors)
-            break
+        found = getattr(cause, "schema_errors", None)
+        if found:
+            return list(found)
         cause = cause.__cause__
+    return []
+
+
+def _headline(exc: BaseException) -> str:
+    # RequestBodyValidationError's str() embeds the whole body (secrets included): keep it short.
+    if isinstance(exc, RequestBodyValidationError) and not isinstance(exc, MissingRequestBodyError):
+        return "Request body validation error"
+    if type(exc).__str__ is BaseException.__str__ or "Value " in str(exc):
+        return type(exc).__name__
+    return str(exc)
+
+
+def _describe(exc: BaseException) -> str:
+    """openapi-core's error for ``fake.violations``: a headline plus each schema error's message."""
+    parts = [f"{type(exc).__name__}: {_headline(exc)}"]
+    parts.extend(getattr(error, "message", str(error)) for error in _schema_errors(exc))
     return "; ".join(parts)
+
+
+_REQUIRED = re.compile(r"^'(?P<name>[^']+)' is a required property$")
+
+
+def _field_errors(exc: BaseException) -> dict[str, list[str]]:
+    """DRF-style ``{field: [message]}`` for a 400 body, naming fields and checks, never values."""
+    errors: dict[str, list[str]] = {}
+    location = getattr(exc, "name", None)
+    for error in _schema_errors(exc):
+        path = ".".join(str(part) for part in getattr(error, "absolute_path", ()))
+        match = _REQUIRED.match(getattr(error, "message", ""))
+        if getattr(error, "validator", None) == "required" and match:
+            field_name = ".".join(filter(None, (path, match["name"])))
+            text = "This field is required."
+        else:
+            field_name = path or location or "non_field_errors"
+            text = f"Does not satisfy '{getattr(error, 'validator', 'schema')}' in the contract."
+        errors.setdefault(field_name, []).append(text)
+    if not errors:
+        errors[location or "non_field_errors"] = [_headline(exc)]
+    return errors
 
 
 def _attendee(value: Mapping[str, str] | str) -> dict[str, str]:
