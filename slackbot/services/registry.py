@@ -43,11 +43,14 @@ class Services:
         await self.db.dispose()
 
 
-def build_services(settings: Settings, *, db: Database | None = None) -> Services:
+def build_services(
+    settings: Settings, *, db: Database | None = None, recall: RecallClient | None = None
+) -> Services:
+    """``db`` and ``recall`` may be injected (tests use a Recall client with short back-offs)."""
     db = db or Database.from_url(settings.database_url)
     cipher = TokenCipher(settings.secret_keys)
     http = httpx.AsyncClient(timeout=15)
-    recall = RecallClient(api_key=settings.recall_api_key, base_url=settings.recall_base_url)
+    recall = recall or RecallClient(api_key=settings.recall_api_key, base_url=settings.recall_base_url)
     store = (
         EncryptedInstallationStore(client_id=settings.slack_client_id, engine=db.engine, cipher=cipher)
         if settings.multi_workspace
