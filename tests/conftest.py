@@ -12,10 +12,10 @@ import asyncpg
 
 # authlib warns at import time that it prefers httpx2; the project uses httpx on purpose.
 warnings.filterwarnings("ignore", message="The httpx module is deprecated")
-import pytest
+import pytest  # noqa: E402
 
-from tests.twins.fake_recall import FakeRecall
-from tests.twins.fake_slack import FakeSlack
+from tests.twins.fake_recall import FakeRecall  # noqa: E402
+from tests.twins.fake_slack import FakeSlack  # noqa: E402
 
 pytest_plugins = ["tests.twins.oauth_providers"]
 
