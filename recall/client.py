@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import logging
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -70,7 +72,7 @@ class RecallClient:
         self._api_key = api_key
         self._base = base
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0))
+        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0), verify=_ssl_context())
         self._max_attempts = max_attempts
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
@@ -392,6 +394,12 @@ class RecallClient:
             return retry_after + self._jitter(min(self._backoff_base, 1.0))
         ceiling = min(self._backoff_cap, self._backoff_base * (2 ** (attempt - 1)))
         return ceiling / 2 + self._jitter(ceiling / 2)
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default verifying context, built once: loading the CA bundle costs ~40 ms."""
+    return httpx.create_ssl_context()
 
 
 def _calendar_path(calendar_id: str) -> str:

@@ -49,11 +49,18 @@ def _load_json(relative: str) -> Any:
 
 def recall_openapi_dict(server_url: str) -> dict[str, Any]:
     """A patched deep copy of Recall's ``openapi.json`` whose single server is ``server_url``."""
+    spec = copy.deepcopy(_patched_recall_openapi())
+    spec["servers"] = _servers(server_url)
+    return spec
+
+
+@cache
+def _patched_recall_openapi() -> dict[str, Any]:
+    """Patches 2 and 3, applied once (callers get copies)."""
     spec: dict[str, Any] = copy.deepcopy(_load_json(str(RECALL_OPENAPI)))
-    schemas = spec["components"]["schemas"]
     # Patch 2: OAS 3.0 ignores siblings of $ref, so {"nullable": true, "$ref": X} rejects null
     # (CalendarEvent.meeting_platform). Inline a copy of X that is nullable and allows null.
-    spec = _inline_nullable_refs(spec, schemas)
+    spec = _inline_nullable_refs(spec, spec["components"]["schemas"])
     schemas = spec["components"]["schemas"]
     # Patch 3: CalendarEvent.raw is a oneOf of two hand-made schemas that require fields only
     # recurring Google instances carry; it is the provider's own object, so accept any object.
@@ -63,9 +70,12 @@ def recall_openapi_dict(server_url: str) -> dict[str, Any]:
         "readOnly": True,
         "description": raw.get("description", ""),
     }
-    # Patch 4: point servers at the stand-in.
-    spec["servers"] = [{"url": server_url.rstrip("/"), "description": "local Recall stand-in"}]
     return spec
+
+
+def _servers(server_url: str) -> list[dict[str, str]]:
+    # Patch 4: point servers at the stand-in.
+    return [{"url": server_url.rstrip("/"), "description": "local Recall stand-in"}]
 
 
 def _inline_nullable_refs(node: Any, schemas: dict[str, Any]) -> Any:
@@ -99,7 +109,9 @@ def load_recall_openapi(server_url: str) -> OpenAPI:
     Patch 1: the spec validator rejects the whole document (an over-strict ``oneOf`` in a
     bot-create transcript option), so it is built without one.
     """
-    return OpenAPI.from_dict(recall_openapi_dict(server_url), config=Config(spec_validator_cls=None))
+    # openapi-core only reads the document, so the cached patched spec is shared (servers aside).
+    spec = {**_patched_recall_openapi(), "servers": _servers(server_url)}
+    return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
 
 
 def recall_x_throttles() -> dict[tuple[str, str], list[dict[str, Any]]]:

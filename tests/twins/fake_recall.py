@@ -357,7 +357,7 @@ class FakeRecall:
         self._openapi = load_recall_openapi(self._base_url)
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-recall", daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="fake-recall", daemon=True
         )
         self._thread.start()
         return self
