@@ -32,7 +32,7 @@ async def connections_by_calendar(
         .join(Member, CalendarConnection.member_id == Member.id)
         .where(CalendarConnection.recall_calendar_id.in_(list(calendar_ids)))
     )
-    return {conn.recall_calendar_id: (conn, member) for conn, member in rows.tuples()}
+    return {conn.recall_calendar_id: (conn, member) for conn, member in rows}
 
 
 async def owner_of(session: AsyncSession, meeting: Meeting) -> tuple[CalendarConnection, Member] | None:
@@ -41,7 +41,7 @@ async def owner_of(session: AsyncSession, meeting: Meeting) -> tuple[CalendarCon
         .join(Member, CalendarConnection.member_id == Member.id)
         .where(CalendarConnection.id == meeting.connection_id)
     )
-    found = row.tuples().first()
+    found = row.first()
     return (found[0], found[1]) if found else None
 
 

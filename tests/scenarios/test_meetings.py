@@ -1,0 +1,220 @@
+"""Recall webhooks become one live DM per meeting, with Schedule / Skip / Undo (issue #3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import TEAM_ID
+from tests.scenarios.harness import Harness
+from tests.twins.fake_recall import FakeRecall
+from tests.twins.fake_slack import FakeSlack, Message
+from tests.twins.oauth_providers import OAuth2MockServer, OidcProviderMock
+
+ADA = "U0ADA00001"
+BOB = "U0BOB00001"
+
+
+@pytest.fixture
+def h(
+    database_url: str,
+    fake_slack: FakeSlack,
+    fake_recall: FakeRecall,
+    oidc_provider: OidcProviderMock,
+    oauth2_mock_server: OAuth2MockServer,
+) -> Iterator[Harness]:
+    with Harness(
+        database_url=database_url,
+        slack=fake_slack,
+        recall=fake_recall,
+        google=oidc_provider,
+        microsoft=oauth2_mock_server,
+    ) as harness:
+        fake_slack.add_user(TEAM_ID, ADA, name="ada")
+        fake_slack.add_user(TEAM_ID, BOB, name="bob")
+        yield harness
+
+
+def connect(h: Harness, user_id: str, email: str, provider: str = "google") -> str:
+    """Connect through the real flow; returns the Recall calendar id (marked connected)."""
+    response = h.connect(user_id=user_id, provider=provider, email=email)
+    assert response.status_code == 200, response.text
+    calendar = next(c for c in h.recall.calendars() if c["oauth_email"] == email)
+    h.recall.set_calendar_status(calendar["id"], "connected")
+    return calendar["id"]
+
+
+def soon(hours: float = 24) -> datetime:
+    return (datetime.now(UTC) + timedelta(hours=hours)).replace(microsecond=0)
+
+
+def meeting_dms(h: Harness, user_id: str) -> list[Message]:
+    """DMs that are per-meeting messages (they carry the meeting action block)."""
+    return [
+        m
+        for m in h.dms(user_id)
+        if any(b.get("block_id") == "meeting_actions" for b in m.blocks or [])
+        or any("Cancelled" in str(b) or "Ended" in str(b) for b in m.blocks or [])
+    ]
+
+
+def message_for(h: Harness, user_id: str, event_id: str) -> Message:
+    for message in h.dms(user_id):
+        if event_id in str(message.blocks):
+            return message
+    raise AssertionError(f"no message for {event_id}")
+
+
+def buttons(message: Message) -> list[str]:
+    return [e["action_id"] for b in message.blocks or [] if b.get("type") == "actions" for e in b.get("elements", [])]
+
+
+def test_first_sync_posts_one_dm_per_visible_meeting(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    visible = h.recall.add_event(cal, start_time=soon(2), title="Design review")
+    h.recall.add_event(cal, start_time=soon(3), title="Focus time", meeting_url=None)
+    h.recall.add_event(
+        cal, start_time=soon(4), title="Declined call", organizer_email="carol@partner.test", self_response="declined"
+    )
+    ended = h.recall.add_event(cal, start_time=soon(-3), end_time=soon(-2), title="Yesterday")
+    cancelled = h.recall.add_event(cal, start_time=soon(5), title="Cancelled")
+    h.recall.delete_event(cancelled["id"])
+    h.reset = None
+    before = len(h.dms(ADA))
+
+    assert h.sync(cal).status_code == 200
+
+    posted = h.dms(ADA)[before:]
+    assert len(posted) == 1, [m.text for m in posted]
+    message = posted[0]
+    assert visible["id"] in str(message.blocks)
+    assert "Design review" in message.text
+    assert buttons(message) == ["schedule_bot", "skip_bot"]
+    assert "<!date^" in str(message.blocks)
+    assert ended["id"] not in str(h.dms(ADA))
+
+    # A redelivered sync (new message id, same content) changes nothing.
+    h.slack.reset_calls()
+    h.sync(cal)
+    assert h.slack.calls_to("chat.postMessage") == []
+    assert h.slack.calls_to("chat.update") == []
+
+
+def test_schedule_skip_undo_and_double_click(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(30), title="Planning")
+    h.sync(cal)
+    message = message_for(h, ADA, event["id"])
+
+    response, _ = h.click(action_id="schedule_bot", value=event["id"], user_id=ADA, message=message)
+    assert response.status_code == 200
+    bot = h.recall.bot_for_event(event["id"])
+    assert bot is not None
+    start = datetime.fromisoformat(event["start_time"].replace("Z", "+00:00")).astimezone(UTC)
+    assert bot["deduplication_key"] == f"{start.strftime('%Y-%m-%dT%H:%M:%SZ')}-{event['meeting_url']}"
+    assert bot["bot_config"]["bot_name"] == "Acme Notetaker"
+    assert bot["bot_config"]["metadata"]["slack_user_id"] == ADA
+    message = message_for(h, ADA, event["id"])
+    assert "Notetaker scheduled" in str(message.blocks)
+    assert buttons(message) == ["undo_choice"]
+
+    posts = len(h.recall.calls_to("POST", "/api/v2/calendar-events/"))
+    h.click(action_id="schedule_bot", value=event["id"], user_id=ADA, message=message)
+    assert len(h.recall.calls_to("POST", "/api/v2/calendar-events/")) == posts
+
+    h.click(action_id="undo_choice", value=event["id"], user_id=ADA, message=message)
+    assert h.recall.bot_for_event(event["id"]) is None
+    assert buttons(message_for(h, ADA, event["id"])) == ["schedule_bot", "skip_bot"]
+
+    h.click(action_id="skip_bot", value=event["id"], user_id=ADA, message=message)
+    message = message_for(h, ADA, event["id"])
+    assert "Skipped" in str(message.blocks)
+    assert buttons(message) == ["undo_choice"]
+    # Still one message for the meeting.
+    assert sum(event["id"] in str(m.blocks) for m in h.dms(ADA)) == 1
+
+
+def test_another_users_click_is_refused(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(30))
+    h.sync(cal)
+    _, name = h.click(action_id="schedule_bot", value=event["id"], user_id=BOB)
+    assert any("someone else's calendar" in t for t in h.replies(name))
+    assert h.recall.bot_for_event(event["id"]) is None
+    _, name = h.click(action_id="schedule_bot", value="not-an-event", user_id=ADA)
+    assert any("nothing was changed" in t for t in h.replies(name))
+    _, name = h.click(action_id="schedule_bot", value=event["id"], user_id=ADA, team_id="T0OTHER001")
+    assert h.recall.bot_for_event(event["id"]) is None
+
+
+def test_two_members_share_one_bot(h: Harness) -> None:
+    ada_cal = connect(h, ADA, "ada@acme.test")
+    bob_cal = connect(h, BOB, "bob@acme.test")
+    start = soon(30)
+    url = "https://meet.google.com/abc-defg-hij"
+    ada_event = h.recall.add_event(ada_cal, start_time=start, meeting_url=url, title="Shared")
+    bob_event = h.recall.add_event(bob_cal, start_time=start, meeting_url=url, title="Shared")
+    h.sync(ada_cal)
+    h.sync(bob_cal)
+
+    h.click(action_id="schedule_bot", value=ada_event["id"], user_id=ADA)
+    bob_message = message_for(h, BOB, bob_event["id"])
+    assert f"<@{ADA}>" in str(bob_message.blocks)
+    assert "already covers" in str(bob_message.blocks)
+
+    h.click(action_id="schedule_bot", value=bob_event["id"], user_id=BOB)
+    assert len(h.recall.bots()) == 1
+    assert h.recall.bot_for_event(ada_event["id"])["id"] == h.recall.bot_for_event(bob_event["id"])["id"]
+
+    # Ada skips: Bob keeps the shared bot, and Ada's message says so.
+    h.click(action_id="undo_choice", value=ada_event["id"], user_id=ADA)
+    h.click(action_id="skip_bot", value=ada_event["id"], user_id=ADA)
+    assert h.recall.bot_for_event(bob_event["id"]) is not None
+    assert f"<@{BOB}>" in str(message_for(h, ADA, ada_event["id"]).blocks)
+
+
+def test_moved_relinked_cancelled_meetings_update_in_place(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(30), title="Retro")
+    h.sync(cal)
+    h.click(action_id="schedule_bot", value=event["id"], user_id=ADA)
+    first_key = h.recall.bot_for_event(event["id"])["deduplication_key"]
+    original = message_for(h, ADA, event["id"])
+    ts = original.ts
+
+    new_start = soon(54)
+    h.recall.update_event(event["id"], start_time=new_start, end_time=new_start + timedelta(minutes=45))
+    h.sync(cal)
+    moved = message_for(h, ADA, event["id"])
+    assert moved.ts == ts
+    assert str(int(new_start.timestamp())) in str(moved.blocks)
+    bot = h.recall.bot_for_event(event["id"])
+    assert bot is not None and bot["deduplication_key"] != first_key
+    assert new_start.strftime("%Y-%m-%dT%H:%M:%SZ") in bot["deduplication_key"]
+
+    h.recall.update_event(event["id"], meeting_url="https://acme.zoom.us/j/123456789")
+    h.sync(cal)
+    assert h.recall.bot_for_event(event["id"])["deduplication_key"].endswith("https://acme.zoom.us/j/123456789")
+    assert "Zoom" in str(message_for(h, ADA, event["id"]).blocks)
+
+    h.recall.delete_event(event["id"])
+    h.sync(cal)
+    cancelled = h.slack.message(original.channel, ts)
+    assert "Cancelled" in str(cancelled.blocks)
+    assert "~Retro~" in str(cancelled.blocks)
+    assert buttons(cancelled) == []
+    assert sum("Retro" in m.text for m in h.dms(ADA)) == 1
+    assert h.recall.bot_for_event(event["id"]) is None
+
+
+def test_title_markup_is_escaped(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    h.recall.add_event(cal, start_time=soon(30), title="<!channel> & <https://evil.example|click>")
+    h.sync(cal)
+    message = h.dms(ADA)[-1]
+    rendered = str(message.blocks) + message.text
+    assert "<!channel>" not in rendered
+    assert "<https://evil" not in rendered
+    assert "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;" in rendered
