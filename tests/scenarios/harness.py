@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import html
 import itertools
-from collections.abc import Iterator
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from datetime import timedelta
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
+import jsonschema
+import uvicorn
+from sqlalchemy import select, update
+from sqlalchemy.sql import Executable
 from starlette.testclient import TestClient
 
 from recall.client import RecallClient
 from slackbot.app import create_app
 from slackbot.services.registry import Services, build_services
 from slackbot.settings import Settings
+from storage.models import CalendarConnection, CalendarOAuthState, Member, utcnow
 from tests.conftest import BOT_TOKEN, TEAM_ID, TEAM_NAME
+from tests.twins.contracts import recall_webhook_schemas
 from tests.twins.fake_recall import FakeRecall, sign_webhook
 from tests.twins.fake_slack import (
     FakeSlack,
@@ -34,6 +47,9 @@ PUBLIC_URL = "http://testserver"
 MICROSOFT_CLIENT_ID = "ms-client-id"
 MICROSOFT_CLIENT_SECRET = "ms-client-secret"
 PROVIDER_WORD = {"google": "google", "microsoft": "outlook"}
+LOOPBACK = frozenset({"127.0.0.1", "localhost"})
+
+T = TypeVar("T")
 
 
 class Harness:
@@ -48,8 +64,11 @@ class Harness:
         google: OidcProviderMock | None = None,
         microsoft: OAuth2MockServer | None = None,
         multi_workspace: bool = False,
+        google_scope: str | Sequence[str] | None = None,
         **overrides: Any,
     ) -> None:
+        """``google_scope``: what the Google client may be granted (default: everything we ask for);
+        leaving out the calendar scope plays a member who left the calendar box unticked."""
         self.slack = slack
         self.recall = recall
         self.google = google
@@ -73,7 +92,10 @@ class Harness:
             slack.add_workspace(TEAM_ID, TEAM_NAME, bot_token=BOT_TOKEN)
             settings["slack_bot_token"] = BOT_TOKEN
         if google is not None:
-            creds = google.register_client([f"{PUBLIC_URL}/calendar/oauth/google/callback"])
+            creds = google.register_client(
+                [f"{PUBLIC_URL}/calendar/oauth/google/callback"],
+                **({} if google_scope is None else {"scope": google_scope}),
+            )
             settings |= {
                 "google_client_id": creds.client_id,
                 "google_client_secret": creds.client_secret,
@@ -122,6 +144,22 @@ class Harness:
         headers = sign_slack_request(SIGNING_SECRET, body, timestamp=timestamp) | {"Content-Type": content_type}
         return self.client.post("/slack/events", content=body, headers=headers)
 
+    def post_slack(
+        self, body: bytes, content_type: str, *, timestamp: int | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """POST a body to /slack/events, signed (at ``timestamp``) unless ``headers`` are given instead."""
+        if headers is None:
+            return self._post_slack(body, content_type, timestamp=timestamp)
+        return self.client.post("/slack/events", content=body, headers=headers | {"Content-Type": content_type})
+
+    def slash_body(self, text: str, *, user_id: str, team_id: str = TEAM_ID) -> tuple[bytes, str]:
+        """An unsent `/recall <text>` body and the name of its response_url."""
+        name = f"cmd-{next(self._counter)}"
+        body = slash_command_body(
+            text=text, team_id=team_id, user_id=user_id, response_url=self.slack.response_url(name)
+        )
+        return body, name
+
     def slash(self, text: str, *, user_id: str, team_id: str = TEAM_ID) -> tuple[httpx.Response, str]:
         """Send `/recall <text>`; returns the response and the response_url name used."""
         name = f"cmd-{next(self._counter)}"
@@ -151,6 +189,13 @@ class Harness:
         )
         return self._post_slack(body, "application/x-www-form-urlencoded"), name
 
+    def click_home(self, *, action_id: str, value: str, user_id: str, team_id: str = TEAM_ID) -> httpx.Response:
+        """A click on a button in the App Home (Slack sends the view, and no response_url)."""
+        published = self.slack.home_view(user_id, team_id) or {"type": "home", "blocks": []}
+        view = {"id": "V0HOME00001", "team_id": team_id, **published}
+        body = block_actions_body(team_id=team_id, user_id=user_id, action_id=action_id, value=value, view=view)
+        return self._post_slack(body, "application/x-www-form-urlencoded")
+
     def event(self, event: dict[str, Any], *, team_id: str = TEAM_ID) -> httpx.Response:
         return self._post_slack(event_body(team_id=team_id, event=event), "application/json")
 
@@ -160,7 +205,12 @@ class Harness:
 
     # ---- Recall webhooks -----------------------------------------------------------------------
 
-    def webhook(self, payload: dict[str, Any], *, wait: bool = True, **sign: Any) -> httpx.Response:
+    def webhook(
+        self, payload: dict[str, Any], *, wait: bool = True, validate: bool = True, **sign: Any
+    ) -> httpx.Response:
+        """Sign (svix) and POST a webhook; payloads are first checked against Recall's webhook catalogue."""
+        if validate:
+            validate_webhook_payload(payload)
         body, headers = sign_webhook(payload, secret=WEBHOOK_SECRET, **sign)
         response = self.client.post(
             "/recall/webhook", content=body, headers=headers | {"Content-Type": "application/json"}
@@ -212,6 +262,92 @@ class Harness:
         callback = self.consent(provider, started.headers["location"], approve=approve, email=email)
         return self.follow_callback(callback)
 
+    def callback_for(
+        self, *, user_id: str, provider: str, email: str, approve: bool = True, team_id: str = TEAM_ID
+    ) -> str:
+        """`/recall connect <provider>` → DM link → consent; returns the provider's redirect to our callback
+        (not yet followed), with this client holding the browser cookie."""
+        response, _ = self.slash(f"connect {PROVIDER_WORD[provider]}", user_id=user_id, team_id=team_id)
+        assert response.status_code == 200, response.text
+        started = self.open_link(self.latest_link(user_id, provider, team_id))
+        assert started.status_code == 302, started.text
+        return self.consent(provider, started.headers["location"], approve=approve, email=email)
+
+    # ---- database ------------------------------------------------------------------------------
+
+    def rows(self, model: type[T], *where: Any) -> list[T]:
+        """Rows of an ORM model (detached; read freely), optionally filtered."""
+
+        async def fetch() -> list[T]:
+            async with self.services.db.transaction() as session:
+                return list(await session.scalars(select(model).where(*where)))
+
+        return self.run(fetch)
+
+    def table_rows(self, table: Any) -> list[dict[str, Any]]:
+        """Rows of a Core table (Slack's installation tables) as dicts."""
+
+        async def fetch() -> list[dict[str, Any]]:
+            async with self.services.db.transaction() as session:
+                return [dict(row._mapping) for row in await session.execute(select(table))]
+
+        return self.run(fetch)
+
+    def execute(self, statement: Executable) -> None:
+        async def run() -> None:
+            async with self.services.db.transaction() as session:
+                await session.execute(statement)
+
+        self.run(run)
+
+    def connections(self, user_id: str | None = None, team_id: str = TEAM_ID) -> list[CalendarConnection]:
+        where = [Member.team_id == team_id] + ([Member.slack_user_id == user_id] if user_id else [])
+        ids = {m.id for m in self.rows(Member, *where)}
+        return [c for c in self.rows(CalendarConnection) if c.member_id in ids]
+
+    def expire_links(self, *, ago: timedelta = timedelta(minutes=1)) -> None:
+        """Move every connect link / OAuth state's expiry into the past."""
+        self.execute(update(CalendarOAuthState).values(expires_at=utcnow() - ago))
+
+    # ---- multi-workspace install ---------------------------------------------------------------
+
+    def install(self, *, team_id: str, team_name: str, user_id: str, deny: bool = False) -> httpx.Response:
+        """`GET /slack/install` → FakeSlack's consent screen → our `/slack/oauth_redirect` (with the state cookie)."""
+        page = self.client.get("/slack/install", follow_redirects=False)
+        assert page.status_code == 200, page.text
+        authorize_url = install_link(page.text)
+        self.slack.set_installer(team_id=team_id, team_name=team_name, user_id=user_id, deny=deny)
+        return self.follow_callback(slack_consent(authorize_url))
+
+
+def install_link(page: str) -> str:
+    """The "Add to Slack" link on Bolt's install page."""
+    match = re.search(r'href="([^"]*oauth/v2/authorize[^"]*)"', page)
+    assert match, page
+    return html.unescape(match.group(1))
+
+
+def slack_consent(authorize_url: str) -> str:
+    """Play the browser at Slack's authorize screen (the twin, loopback only); returns the redirect."""
+    assert urlsplit(authorize_url).hostname in LOOPBACK, f"refusing to browse to {authorize_url!r}"
+    response = httpx.get(authorize_url, follow_redirects=False, timeout=10, trust_env=False)
+    assert response.status_code == 302, response.text
+    return response.headers["location"]
+
+
+def catalogue_payload(event: str, **data: Any) -> dict[str, Any]:
+    """A payload built from webhooks.json's own example for ``event``, with ``data`` fields replaced."""
+    example = copy.deepcopy(recall_webhook_schemas()[event].examples[0])
+    example["data"].update(data)
+    validate_webhook_payload(example)
+    return example
+
+
+def validate_webhook_payload(payload: dict[str, Any]) -> None:
+    entry = recall_webhook_schemas().get(payload.get("event", ""))
+    if entry is not None and entry.schema is not None:
+        jsonschema.Draft7Validator(entry.schema).validate(payload)
+
 
 def _button_urls(blocks: list[dict[str, Any]]) -> Iterator[str]:
     for block in blocks:
@@ -224,3 +360,52 @@ def _button_urls(blocks: list[dict[str, Any]]) -> Iterator[str]:
 def harness(**kwargs: Any) -> Iterator[Harness]:
     with Harness(**kwargs) as h:
         yield h
+
+
+# ---- a real server, for the browser ------------------------------------------------------------
+
+
+def bound_socket() -> socket.socket:
+    """A listening-ready socket on 127.0.0.1 with a free port (handed to uvicorn, so no port race)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+class LiveServer:
+    """``create_app(settings)`` served by uvicorn on a thread; ``with LiveServer(settings, sock):``."""
+
+    def __init__(self, settings: Settings, sock: socket.socket, *, start_timeout: float = 15.0) -> None:
+        self.settings = settings
+        self.sock = sock
+        self.start_timeout = start_timeout
+        self.app = create_app(settings, run_jobs=False)
+        self.services: Services = self.app.state.services
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=sock.getsockname()[1], log_level="warning")
+        )
+        self._thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        deadline = time.monotonic() + self.start_timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.server.should_exit = True
+                raise RuntimeError("the live server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self._thread.join(10)
+        self.sock.close()
+        if self._thread.is_alive():
+            raise RuntimeError("the live server did not stop within 10 s")
