@@ -249,7 +249,10 @@ class RecallClient:
             if next_url is None or next_url == "":
                 url = None
             elif isinstance(next_url, str):
-                url = self._trusted_next(next_url)
+                followed = self._trusted_next(next_url)
+                if followed == url:
+                    raise RecallResponseError(f"GET {url.path}: 'next' points at the same page")
+                url = followed
             else:
                 raise RecallResponseError(f"GET {url.path}: 'next' is not a string")
 
@@ -306,7 +309,7 @@ class RecallClient:
                 # GET/DELETE carry no body at all: Recall's WAF answers 403 to a GET with a body.
                 response = await self._http.request(method, url, headers=headers, json=json)
             except httpx.TransportError as exc:
-                retryable = idempotent or isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                retryable = idempotent or isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
                 if retryable and attempt < self._max_attempts:
                     delay = self._backoff(attempt)
                     logger.warning(

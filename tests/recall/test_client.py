@@ -423,6 +423,17 @@ async def test_next_origin_must_match_base_url(next_url: str) -> None:
     assert len(seen) == 1
 
 
+async def test_next_pointing_at_the_same_page_does_not_loop() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"next": str(request.url), "previous": None, "results": []})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        client = RecallClient(api_key="k", base_url="https://us-east-1.recall.ai", http=http)
+        with pytest.raises(RecallResponseError, match="same page"):
+            async for _ in client.list_calendars():
+                pass
+
+
 async def test_http_next_on_the_same_host_is_upgraded_to_https() -> None:
     seen: list[str] = []
 
@@ -487,6 +498,7 @@ async def test_secrets_never_reach_logs_or_reprs(
         texts += [repr(error), str(error), repr(error.__cause__), repr(error.__context__)]
     assert "recall.http method=POST path=/api/v2/calendars/ status=201 attempt=1" in caplog.text
     assert fake_recall.api_key not in caplog.text
+    assert fake_recall.api_key not in repr(recall)
     for text in texts:
         assert SECRET not in text
         assert REFRESH not in text
