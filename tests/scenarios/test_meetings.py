@@ -218,3 +218,87 @@ def test_title_markup_is_escaped(h: Harness) -> None:
     assert "<!channel>" not in rendered
     assert "<https://evil" not in rendered
     assert "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;" in rendered
+
+
+def test_recall_errors_reach_the_member_and_the_message_stays_true(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(1), end_time=soon(2), title="Standup")
+    h.sync(cal)
+    before = message_for(h, ADA, event["id"])
+
+    h.recall.fail_next("POST", f"/api/v2/calendar-events/{event['id']}/bot/", 507, times=5)  # every attempt the client makes
+    _, name = h.click(action_id="schedule_bot", value=event["id"], user_id=ADA)
+    assert any("too soon" in t for t in h.replies(name))
+    assert h.recall.bot_for_event(event["id"]) is None
+    assert buttons(message_for(h, ADA, event["id"])) == ["schedule_bot", "skip_bot"]
+    assert message_for(h, ADA, event["id"]).blocks == before.blocks
+
+    h.recall.fail_next("POST", f"/api/v2/calendar-events/{event['id']}/bot/", 503, times=5)
+    _, name = h.click(action_id="schedule_bot", value=event["id"], user_id=ADA)
+    assert any("isn't answering" in t for t in h.replies(name)), h.replies(name)
+    assert message_for(h, ADA, event["id"]).blocks == before.blocks
+
+    # Recall's clock says the meeting has ended (ours does not yet): Recall answers 400.
+    h.recall.advance(3 * 3600)
+    _, name = h.click(action_id="schedule_bot", value=event["id"], user_id=ADA)
+    assert any("already ended" in t for t in h.replies(name))
+    assert h.recall.bot_for_event(event["id"]) is None
+
+
+def test_ended_meetings_lose_their_buttons(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(1), end_time=soon(2), title="Soon over")
+    h.sync(cal)
+    original = message_for(h, ADA, event["id"])
+
+    async def end_it() -> None:
+        from storage.models import Meeting
+
+        async with h.services.db.transaction() as session:
+            meeting = await session.get(Meeting, event["id"])
+            meeting.end_time = datetime.now(UTC) - timedelta(minutes=1)
+
+    h.run(end_it)
+    assert h.run(h.services.meetings.refresh_ended) == 1
+    ended = h.slack.message(original.channel, original.ts)
+    assert buttons(ended) == []
+    assert "Ended" in str(ended.blocks)
+    assert h.run(h.services.meetings.refresh_ended) == 0
+
+
+def test_declined_after_scheduling_drops_the_bot(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(30), organizer_email="carol@partner.test", self_response="accepted")
+    h.sync(cal)
+    h.click(action_id="schedule_bot", value=event["id"], user_id=ADA)
+    assert h.recall.bot_for_event(event["id"]) is not None
+    original = message_for(h, ADA, event["id"])
+    h.recall.update_event(event["id"], self_response="declined")
+    h.sync(cal)
+    assert h.recall.bot_for_event(event["id"]) is None
+    declined = h.slack.message(original.channel, original.ts)
+    assert "Declined" in str(declined.blocks) and buttons(declined) == []
+
+
+def test_outlook_titles_and_recurring_series(h: Harness) -> None:
+    h.microsoft.set_user(email="ada@acme.test")
+    cal = connect(h, ADA, "ada@acme.test", provider="microsoft")
+    h.recall.add_event(cal, start_time=soon(30), title="Quarterly planning", recurring_series_id="AAMkSeries1")
+    h.recall.add_event(cal, start_time=soon(40), title="   ")
+    h.sync(cal)
+    texts = [m.text for m in h.dms(ADA)]
+    assert any("Quarterly planning" in t for t in texts)
+    assert any("Untitled meeting" in t for t in texts)
+    series = next(m for m in h.dms(ADA) if "Quarterly planning" in m.text)
+    assert "recurring series" in str(series.blocks)
+    assert "Microsoft Teams" in str(series.blocks)
+
+
+def test_meeting_without_link_gains_one(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(30), title="Lunch", meeting_url=None)
+    h.sync(cal)
+    assert not any("Lunch" in m.text for m in h.dms(ADA))
+    h.recall.update_event(event["id"], meeting_url="https://meet.google.com/xyz-abcd-efg")
+    h.sync(cal)
+    assert sum("Lunch" in m.text for m in h.dms(ADA)) == 1
