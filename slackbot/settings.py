@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # noqa: S104 - a server meant to be reached from outside
     # Not a contract: background jobs can be switched off (tests drive them by hand).
     run_jobs: bool = Field(default=True)
+    # Not a contract: how long a process's claim on a webhook or a sync lasts if it dies mid-way.
+    work_lease_seconds: float = Field(default=60.0, gt=0)
 
     def missing(self) -> list[str]:
         """Names of required variables that are not set."""

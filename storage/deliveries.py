@@ -1,31 +1,38 @@
-"""Webhook deliveries and calendar sync cursors: claimed in the database so several processes can share work."""
+"""Webhook deliveries and calendar sync requests, claimed in the database so several processes share work.
+
+A claim is a lease (`claimed_until`): the holder renews it while it works; if the holder dies, the lease
+runs out and another process (or the restarted one) takes the work over.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CalendarSync, WebhookDelivery, utcnow
 
-CLAIM_FOR = timedelta(minutes=5)
+RETRY_FAILED_AFTER = timedelta(seconds=30)
 
 
 def new_delivery(*, message_id: str, event_type: str, payload: str) -> WebhookDelivery:
     return WebhookDelivery(message_id=message_id, event_type=event_type, payload=payload, received_at=utcnow())
 
 
-async def claim_deliveries(session: AsyncSession, *, limit: int = 100) -> list[WebhookDelivery]:
-    """Unprocessed deliveries nobody holds (or whose holder died), oldest first, now held by the caller."""
+def _claimable(column: object, now: datetime) -> object:
+    return or_(column.is_(None), column < now)  # type: ignore[attr-defined]
+
+
+async def claim_deliveries(session: AsyncSession, *, lease: timedelta, limit: int = 100) -> list[WebhookDelivery]:
+    """Unprocessed deliveries nobody holds (or whose holder died), oldest first, now leased to the caller."""
     now = utcnow()
     candidates = list(
         await session.scalars(
             select(WebhookDelivery.id)
-            .where(
-                WebhookDelivery.processed_at.is_(None),
-                or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
-            )
+            .where(WebhookDelivery.processed_at.is_(None), _claimable(WebhookDelivery.claimed_until, now))
             .order_by(WebhookDelivery.id)
             .limit(limit)
         )
@@ -37,9 +44,9 @@ async def claim_deliveries(session: AsyncSession, *, limit: int = 100) -> list[W
             .where(
                 WebhookDelivery.id == delivery_id,
                 WebhookDelivery.processed_at.is_(None),
-                or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
+                _claimable(WebhookDelivery.claimed_until, now),
             )
-            .values(claimed_until=now + CLAIM_FOR, attempts=WebhookDelivery.attempts + 1)
+            .values(claimed_until=now + lease, attempts=WebhookDelivery.attempts + 1)
         )
         if result.rowcount == 1:
             claimed.append(delivery_id)
@@ -52,17 +59,15 @@ async def claim_deliveries(session: AsyncSession, *, limit: int = 100) -> list[W
 
 
 async def finish_delivery(session: AsyncSession, delivery_id: int, *, error: str | None = None) -> None:
-    """Mark processed; with ``error``, release it for a later retry instead."""
+    """Mark processed; with ``error``, release it for a retry a little later instead."""
     if error is None:
         values = {"processed_at": utcnow(), "claimed_until": None, "last_error": None}
     else:
-        values = {"claimed_until": utcnow() + timedelta(seconds=30), "last_error": error[:200]}
+        values = {"claimed_until": utcnow() + RETRY_FAILED_AFTER, "last_error": error[:200]}
     await session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(**values))
 
 
 async def delete_processed_deliveries(session: AsyncSession, *, before: datetime) -> int:
-    from sqlalchemy import delete
-
     result = await session.execute(
         delete(WebhookDelivery).where(WebhookDelivery.processed_at.is_not(None), WebhookDelivery.processed_at < before)
     )
@@ -73,20 +78,31 @@ async def request_sync(session: AsyncSession, *, recall_calendar_id: str, until:
     """Note that a calendar's events changed up to ``until``; a sync run lists them later (coalesced)."""
     sync = await session.get(CalendarSync, recall_calendar_id)
     if sync is None:
-        session.add(CalendarSync(recall_calendar_id=recall_calendar_id, pending=True, requested_until=until))
+        session.add(
+            CalendarSync(recall_calendar_id=recall_calendar_id, pending=True, requested_until=until, requests=1)
+        )
         return
     sync.pending = True
+    sync.requests += 1
     if until is not None and (sync.requested_until is None or until > sync.requested_until):
         sync.requested_until = until
 
 
-async def claim_pending_syncs(session: AsyncSession) -> list[CalendarSync]:
+@dataclass(frozen=True)
+class DueSync:
+    calendar_id: str
+    cursor: datetime | None
+    requested_until: datetime | None
+    requests: int
+
+
+async def claim_pending_syncs(session: AsyncSession, *, lease: timedelta) -> list[DueSync]:
+    """Calendars with a pending sync that nobody holds, now leased to the caller (still pending until done)."""
     now = utcnow()
     candidates = list(
         await session.scalars(
             select(CalendarSync.recall_calendar_id).where(
-                CalendarSync.pending.is_(True),
-                or_(CalendarSync.claimed_until.is_(None), CalendarSync.claimed_until < now),
+                CalendarSync.pending.is_(True), _claimable(CalendarSync.claimed_until, now)
             )
         )
     )
@@ -97,31 +113,40 @@ async def claim_pending_syncs(session: AsyncSession) -> list[CalendarSync]:
             .where(
                 CalendarSync.recall_calendar_id == calendar_id,
                 CalendarSync.pending.is_(True),
-                or_(CalendarSync.claimed_until.is_(None), CalendarSync.claimed_until < now),
+                _claimable(CalendarSync.claimed_until, now),
             )
-            .values(claimed_until=now + CLAIM_FOR, pending=False)
+            .values(claimed_until=now + lease)
         )
         if result.rowcount == 1:
             claimed.append(calendar_id)
     if not claimed:
         return []
-    return list(await session.scalars(select(CalendarSync).where(CalendarSync.recall_calendar_id.in_(claimed))))
+    rows = await session.scalars(select(CalendarSync).where(CalendarSync.recall_calendar_id.in_(claimed)))
+    return [DueSync(s.recall_calendar_id, s.cursor, s.requested_until, s.requests) for s in rows]
 
 
-async def finish_sync(
-    session: AsyncSession, *, recall_calendar_id: str, cursor: datetime | None, succeeded: bool
-) -> None:
-    sync = await session.get(CalendarSync, recall_calendar_id)
+async def renew_leases(session: AsyncSession, *, model: type, keys: Sequence[object], until: datetime) -> None:
+    """Extend the caller's leases on deliveries (ids) or syncs (calendar ids) it is still working on."""
+    if not keys:
+        return
+    column = WebhookDelivery.id if model is WebhookDelivery else CalendarSync.recall_calendar_id
+    await session.execute(update(model).where(column.in_(list(keys))).values(claimed_until=until))
+
+
+async def finish_sync(session: AsyncSession, *, due: DueSync, cursor: datetime | None, succeeded: bool) -> None:
+    sync = await session.get(CalendarSync, due.calendar_id)
     if sync is None:
         return
+    if not succeeded:
+        sync.claimed_until = utcnow() + RETRY_FAILED_AFTER  # stays pending; retried after a pause
+        return
     sync.claimed_until = None
-    if succeeded:
-        sync.cursor = cursor
-        sync.last_synced_at = utcnow()
-        if sync.requested_until is not None and cursor is not None and sync.requested_until <= cursor:
-            sync.requested_until = None
-    else:
-        sync.pending = True
+    sync.cursor = cursor
+    sync.last_synced_at = utcnow()
+    if sync.requests == due.requests:
+        sync.pending = False  # no webhook arrived while we listed
+    if sync.requested_until is not None and cursor is not None and sync.requested_until <= cursor:
+        sync.requested_until = None
 
 
 async def all_syncs_due(session: AsyncSession, *, older_than: datetime) -> list[str]:

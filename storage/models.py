@@ -137,6 +137,8 @@ class CalendarSync(Base):
     # The newest `last_updated_ts` a webhook announced and no listing has covered yet.
     requested_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pending: Mapped[bool] = mapped_column(default=False, index=True)
+    # Bumped by every request; a run clears `pending` only if no request arrived while it ran.
+    requests: Mapped[int] = mapped_column(default=0)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -16,14 +16,17 @@ from recall.client import RecallClient
 from recall.errors import RecallError
 from recall.models import CalendarEvent
 from slackbot.meetings.service import MeetingService
+from slackbot.webhooks.leases import holding
 from storage import deliveries as repo
 from storage.db import Database
-from storage.models import utcnow
+from storage.deliveries import DueSync
+from storage.models import CalendarSync, utcnow
 
 logger = logging.getLogger(__name__)
 
 # Our clock and Recall's may differ a little; a cursor taken from our clock steps back this much.
 CLOCK_MARGIN = timedelta(minutes=2)
+DEFAULT_LEASE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -34,13 +37,6 @@ class SyncReport:
     applied: int
 
 
-@dataclass(frozen=True)
-class _Due:
-    calendar_id: str
-    cursor: datetime | None
-    requested_until: datetime | None
-
-
 class CalendarSyncer:
     def __init__(
         self,
@@ -48,8 +44,10 @@ class CalendarSyncer:
         db: Database,
         recall: RecallClient,
         meetings: MeetingService,
+        lease: timedelta = DEFAULT_LEASE,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self._lease = lease
         self._db = db
         self._recall = recall
         self._meetings = meetings
@@ -58,11 +56,13 @@ class CalendarSyncer:
     async def run_pending(self) -> SyncReport | None:
         """Sync every calendar with a pending request (claimed, so other processes skip them)."""
         async with self._db.transaction() as session:
-            due = [
-                _Due(s.recall_calendar_id, s.cursor, s.requested_until) for s in await repo.claim_pending_syncs(session)
-            ]
+            due = await repo.claim_pending_syncs(session, lease=self._lease)
         if not due:
             return None
+        async with holding(self._db, model=CalendarSync, keys=[d.calendar_id for d in due], lease=self._lease):
+            return await self._sync(due)
+
+    async def _sync(self, due: list[DueSync]) -> SyncReport | None:
         started = self._clock()
         events: list[CalendarEvent] = []
         pages = 0
@@ -83,14 +83,14 @@ class CalendarSyncer:
             logger.warning("sync.listing_failed", extra={"calendars": len(due), "error": type(exc).__name__})
             async with self._db.transaction() as session:
                 for d in due:
-                    await repo.finish_sync(session, recall_calendar_id=d.calendar_id, cursor=d.cursor, succeeded=False)
+                    await repo.finish_sync(session, due=d, cursor=d.cursor, succeeded=False)
             return None
         async with self._db.transaction() as session:
             for d in due:
                 cursor = d.requested_until or (started - CLOCK_MARGIN)
                 if d.cursor is not None and cursor < d.cursor:
                     cursor = d.cursor
-                await repo.finish_sync(session, recall_calendar_id=d.calendar_id, cursor=cursor, succeeded=True)
+                await repo.finish_sync(session, due=d, cursor=cursor, succeeded=True)
         report = SyncReport(calendars=len(due), pages=pages, events=len(events), applied=applied)
         logger.info(
             "sync.completed",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -43,9 +44,7 @@ class Services:
         await self.db.dispose()
 
 
-def build_services(
-    settings: Settings, *, db: Database | None = None, recall: RecallClient | None = None
-) -> Services:
+def build_services(settings: Settings, *, db: Database | None = None, recall: RecallClient | None = None) -> Services:
     """``db`` and ``recall`` may be injected (tests use a Recall client with short back-offs)."""
     db = db or Database.from_url(settings.database_url)
     cipher = TokenCipher(settings.secret_keys)
@@ -70,7 +69,8 @@ def build_services(
         public_url=settings.public_base_url,
     )
     meetings = MeetingService(db=db, recall=recall, gateway=gateway, bot_name=settings.bot_name)
-    syncer = CalendarSyncer(db=db, recall=recall, meetings=meetings)
+    lease = timedelta(seconds=settings.work_lease_seconds)
+    syncer = CalendarSyncer(db=db, recall=recall, meetings=meetings, lease=lease)
     status = CalendarStatusService(db=db, recall=recall, gateway=gateway, flow=flow)
     return Services(
         settings=settings,
@@ -84,5 +84,5 @@ def build_services(
         connections=ConnectionService(db=db, recall=recall),
         meetings=meetings,
         syncer=syncer,
-        processor=DeliveryProcessor(db=db, status=status, syncer=syncer),
+        processor=DeliveryProcessor(db=db, status=status, syncer=syncer, lease=lease),
     )

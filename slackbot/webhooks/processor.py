@@ -11,6 +11,7 @@ from datetime import timedelta
 from recall.models import parse_timestamp
 from slackbot.meetings.sync import CalendarSyncer
 from slackbot.services.calendar_status import CalendarStatusService
+from slackbot.webhooks.leases import holding
 from storage import deliveries as repo
 from storage import repositories as connections_repo
 from storage.db import Database
@@ -22,7 +23,7 @@ HANDLED_EVENTS = frozenset({"calendar.update", "calendar.sync_events"})
 MAX_ATTEMPTS = 8
 # Webhooks that arrive together (one per calendar) share one listing; wait this long for stragglers.
 DEFAULT_DEBOUNCE = timedelta(milliseconds=300)
-RESCAN_INTERVAL = 15.0
+DEFAULT_LEASE = timedelta(seconds=60)
 
 
 class DeliveryProcessor:
@@ -33,7 +34,11 @@ class DeliveryProcessor:
         status: CalendarStatusService,
         syncer: CalendarSyncer,
         debounce: timedelta = DEFAULT_DEBOUNCE,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
+        self._lease = lease
+        # Work a dead process held is free again once its lease runs out; look for it this often.
+        self._rescan = max(lease.total_seconds() / 4, 0.5)
         self._db = db
         self._status = status
         self._syncer = syncer
@@ -51,7 +56,7 @@ class DeliveryProcessor:
         """Process deliveries as they are kicked, and rescan now and then for ones another process left."""
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=RESCAN_INTERVAL)
+                await asyncio.wait_for(self._wake.wait(), timeout=self._rescan)
             try:
                 await self.drain()
             except Exception:
@@ -83,22 +88,28 @@ class DeliveryProcessor:
         handled = 0
         while True:
             async with self._db.transaction() as session:
-                batch = await repo.claim_deliveries(session)
+                batch = await repo.claim_deliveries(session, lease=self._lease)
             if not batch:
                 return handled
-            for delivery in batch:
-                error: str | None = None
-                try:
-                    await self._handle(delivery)
-                except Exception as exc:
-                    logger.exception("webhooks.delivery_failed", extra={"delivery_id": delivery.id})
-                    error = type(exc).__name__
-                    if delivery.attempts >= MAX_ATTEMPTS:
-                        logger.error("webhooks.delivery_abandoned", extra={"delivery_id": delivery.id})
-                        error = None
-                async with self._db.transaction() as session:
-                    await repo.finish_delivery(session, delivery.id, error=error)
-                handled += 1
+            async with holding(self._db, model=WebhookDelivery, keys=[d.id for d in batch], lease=self._lease):
+                handled += await self._process_batch(batch)
+
+    async def _process_batch(self, batch: list[WebhookDelivery]) -> int:
+        handled = 0
+        for delivery in batch:
+            error: str | None = None
+            try:
+                await self._handle(delivery)
+            except Exception as exc:
+                logger.exception("webhooks.delivery_failed", extra={"delivery_id": delivery.id})
+                error = type(exc).__name__
+                if delivery.attempts >= MAX_ATTEMPTS:
+                    logger.error("webhooks.delivery_abandoned", extra={"delivery_id": delivery.id})
+                    error = None
+            async with self._db.transaction() as session:
+                await repo.finish_delivery(session, delivery.id, error=error)
+            handled += 1
+        return handled
 
     async def _handle(self, delivery: WebhookDelivery) -> None:
         payload = json.loads(delivery.payload)

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 00:42:38.809049
+Create Date: 2026-11-27 00:51:15.000833
 """
 
 from collections.abc import Sequence
@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("cursor", sa.DateTime(timezone=True), nullable=True),
         sa.Column("requested_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("pending", sa.Boolean(), nullable=False),
+        sa.Column("requests", sa.Integer(), nullable=False),
         sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_synced_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("recall_calendar_id"),
