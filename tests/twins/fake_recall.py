@@ -72,6 +72,24 @@ _DEFAULT = object()
 
 
 @dataclass
+class Hold:
+    """A gate that keeps matching requests waiting (see ``FakeRecall.hold``)."""
+
+    method: str
+    path_prefix: str
+    timeout: float
+    entered: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def wait(self) -> None:
+        self.entered.set()
+        self.released.wait(self.timeout)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@dataclass
 class RecordedCall:
     """One request the fake received, as the client sent it."""
 
@@ -331,6 +349,7 @@ class FakeRecall:
         self._bots: dict[str, _Bot] = {}
         self._dedup: dict[str, str] = {}
         self._failures: list[_Failure] = []
+        self._holds: list[Hold] = []
         self._windows: dict[tuple[str, str], deque[datetime]] = {}
         self._throttles = recall_x_throttles()
         self._last_tick: datetime | None = None
@@ -364,6 +383,7 @@ class FakeRecall:
 
     def stop(self) -> None:
         """Stop serving and release the port (bounded waits)."""
+        self.release_holds()
         server, thread = self._server, self._thread
         self._server = self._thread = None
         if server is not None:
@@ -447,6 +467,22 @@ class FakeRecall:
             self._failures.append(
                 _Failure(method.upper(), path_prefix, status, times, None if headers is None else dict(headers), body)
             )
+
+    def hold(self, method: str, path_prefix: str, *, timeout: float = 30.0) -> Hold:
+        """Make matching requests wait (up to ``timeout``) until ``release()``: a Recall that hangs.
+
+        ``hold.entered`` is set once a request is waiting, so a test knows the caller is mid-call.
+        """
+        hold = Hold(method.upper(), path_prefix, timeout)
+        with self._lock:
+            self._holds.append(hold)
+        return hold
+
+    def release_holds(self) -> None:
+        with self._lock:
+            holds, self._holds = self._holds, []
+        for hold in holds:
+            hold.release()
 
     # ---- test helpers: calendars ---------------------------------------------------------------
 
@@ -822,6 +858,10 @@ class FakeRecall:
         path = split.path
         query = parse_qs(split.query, keep_blank_values=True)
         lowered = {key.lower(): value for key, value in headers.items()}
+        with self._lock:
+            holds = [h for h in self._holds if h.method in ("*", method) and path.startswith(h.path_prefix)]
+        for hold in holds:
+            hold.wait()
         parsed: Any = None
         if body:
             try:
