@@ -73,14 +73,14 @@ class Settings(BaseSettings):
         missing = [
             name
             for name, value in (
-                ("SECRET_KEY", self.secret_key),
+                ("SECRET_KEY", ",".join(self.secret_keys)),
                 ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
                 ("RECALL_API_KEY", self.recall_api_key),
                 ("RECALL_WEBHOOK_SECRET", self.recall_webhook_secret),
             )
             if not value.strip()
         ]
-        if not self.slack_bot_token and not (self.slack_client_id and self.slack_client_secret):
+        if not self.slack_bot_token.strip() and not (self.slack_client_id.strip() and self.slack_client_secret.strip()):
             missing.append("SLACK_BOT_TOKEN or SLACK_CLIENT_ID + SLACK_CLIENT_SECRET")
         return missing
 

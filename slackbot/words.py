@@ -124,20 +124,28 @@ def explain_connect_failure(failure: ConnectFailure, provider: str) -> Explanati
 def explain_recall_error(error: RecallError) -> str:
     """Why a schedule / skip did not happen, for the member; the message itself stays as it was."""
     status = getattr(error, "status", None)
-    details = ""
+    reasons: list[str] = []
     if isinstance(error, RecallAPIError):
-        details = " ".join([error.message or "", str(error.errors or "")]).lower()
+        # Recall's own words live in errors.non_field_errors; `message` is often a generic envelope.
+        reasons = error.non_field_errors
+        if not reasons and isinstance(error.errors, list):
+            reasons = [str(item) for item in error.errors]
+        if not reasons and error.message and error.code != "invalid_request_data":
+            reasons = [error.message]
+    details = " ".join(reasons).lower()
+    too_soon = (
+        ":hourglass: The meeting starts too soon: Recall has no notetaker free this close to the start. "
+        "Nothing was changed. Try again in a minute."
+    )
     if status == 400 and "ended" in details:
         return ":checkered_flag: This meeting has already ended, so a notetaker can't join it. Nothing was changed."
-    if status == 507:
-        return (
-            ":hourglass: The meeting starts too soon: Recall has no notetaker free this close to the start. "
-            "Nothing was changed. Try again in a minute."
-        )
+    if status == 507 or (status == 400 and "not enough time" in details):
+        return too_soon
     if status == 400:
-        return (
-            ":warning: Recall didn't accept that for this meeting"
-            + (f" ({error.message})" if isinstance(error, RecallAPIError) and error.message else "")
-            + ". Nothing was changed."
-        )
+        reason = f" ({escape_mrkdwn(' '.join(reasons))})" if reasons else ""
+        return f":warning: Recall didn't accept that for this meeting{reason}. Nothing was changed."
     return ":warning: Recall isn't answering right now, so nothing was changed. Please try again in a few minutes."
+
+
+def escape_mrkdwn(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -40,7 +40,10 @@ class TokenCipher:
             raise DecryptionError("stored secret cannot be decrypted with the configured SECRET_KEY") from exc
 
     def rotate(self, ciphertext: str) -> str:
-        return self._fernet.rotate(ciphertext.encode()).decode()
+        try:
+            return self._fernet.rotate(ciphertext.encode()).decode()
+        except InvalidToken as exc:
+            raise DecryptionError("stored secret cannot be decrypted with the configured SECRET_KEY") from exc
 
 
 def lookup_hash(value: str) -> str:

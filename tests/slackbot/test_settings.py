@@ -304,11 +304,6 @@ def test_run_jobs_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings.py:79 checks SECRET_KEY with value.strip(), not secret_keys: SECRET_KEY=',' passes "
-    "require_complete() and start-up then dies in TokenCipher([]) with a bare ValueError",
-)
 def test_secret_key_of_only_commas_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     set_env(monkeypatch, {**COMPLETE_ENV, "SECRET_KEY": " , ,"})
     settings = load_settings()
@@ -316,11 +311,6 @@ def test_secret_key_of_only_commas_is_missing(monkeypatch: pytest.MonkeyPatch) -
     assert "SECRET_KEY" in settings.missing()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings.py:81 does not strip the Slack credentials (the other required values are stripped), so a "
-    "whitespace-only SLACK_BOT_TOKEN counts as set",
-)
 def test_blank_slack_bot_token_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     set_env(monkeypatch, {**COMPLETE_ENV, "SLACK_BOT_TOKEN": "   "})
     assert load_settings().missing() == [SLACK_AUTH_LINE]

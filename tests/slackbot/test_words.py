@@ -204,11 +204,6 @@ def test_every_answer_says_nothing_changed(error: RecallAPIError) -> None:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="words.py:140 quotes Recall's envelope message for invalid_request_data 400s, so the member reads "
-    "'Check `errors` field for more details.' while the real reason in errors.non_field_errors is dropped",
-)
 def test_generic_400_shows_the_real_reason_not_recalls_envelope() -> None:
     body = {**RECALL_400_BODY, "errors": {"non_field_errors": ["Meeting URL is not supported."]}}
     error = api_error_from_response(status=400, body=json.dumps(body).encode(), content_type="application/json")
@@ -217,12 +212,6 @@ def test_generic_400_shows_the_real_reason_not_recalls_envelope() -> None:
     assert "errors` field" not in words
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="words.py:130-136 only treats 507 as 'too close to start'; Recall's documented 400 update_bot_failed "
-    "'Not enough time to launch new bot' (reference/recall-calendar-v2.md, error body shape) gets the generic "
-    "wording, although PRODUCT.md asks for 'too close to start' in words",
-)
 def test_not_enough_time_400_is_explained_as_too_soon() -> None:
     body = {"code": "update_bot_failed", "message": "Not enough time to launch new bot"}
     error = api_error_from_response(status=400, body=json.dumps(body).encode(), content_type="application/json")

@@ -110,11 +110,6 @@ def test_rotate_of_an_unknown_value_raises() -> None:
         TokenCipher([KEY_B]).rotate(TokenCipher([KEY_A]).encrypt("v"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage/crypto.py:42-43 rotate() lets cryptography's InvalidToken escape, while decrypt() maps it to "
-    "DecryptionError (the error the module documents for 'cannot be decrypted with any configured key')",
-)
 def test_rotate_of_an_unknown_value_raises_decryption_error() -> None:
     with pytest.raises(DecryptionError):
         TokenCipher([KEY_B]).rotate(TokenCipher([KEY_A]).encrypt("v"))
