@@ -39,6 +39,10 @@ async def refresh_ended_meetings(services: Services) -> int:
     return await services.meetings.refresh_ended()
 
 
+async def repair_meetings(services: Services) -> int:
+    return await services.meetings.repair()
+
+
 async def cleanup_deliveries(services: Services) -> int:
     return await services.processor.cleanup()
 
@@ -50,5 +54,6 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
     scheduler.add_job(retry_calendar_deletions, "interval", minutes=5, id="retry_calendar_deletions", **common)
     scheduler.add_job(catch_up_syncs, "interval", minutes=30, id="catch_up_syncs", **common)
     scheduler.add_job(refresh_ended_meetings, "interval", minutes=5, id="refresh_ended_meetings", **common)
+    scheduler.add_job(repair_meetings, "interval", minutes=10, id="repair_meetings", **common)
     scheduler.add_job(cleanup_deliveries, "interval", hours=6, id="cleanup_deliveries", **common)
     return scheduler

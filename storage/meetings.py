@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CalendarConnection, Meeting, Member
@@ -87,6 +87,27 @@ async def ended_with_live_message(session: AsyncSession, *, now: datetime, limit
             Meeting.message_ts.is_not(None),
             Meeting.rendered_state.in_(["ask", "covered", "scheduled", "skipped"]),
         )
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def meetings_needing_repair(session: AsyncSession, *, now: datetime, limit: int = 200) -> list[str]:
+    """Live meetings whose state lags: a chosen bot not (re)scheduled under the current key, or a message
+    that should exist but could not be posted (Slack refused earlier)."""
+    live = and_(Meeting.end_time > now, Meeting.is_deleted.is_(False), Meeting.current_key.is_not(None))
+    bot_lags = and_(
+        Meeting.choice == "schedule",
+        or_(Meeting.scheduled_key.is_(None), Meeting.scheduled_key != Meeting.current_key),
+    )
+    message_missing = and_(
+        Meeting.message_ts.is_(None),
+        or_(Meeting.self_response.is_(None), Meeting.self_response != "declined"),
+    )
+    rows = await session.scalars(
+        select(Meeting.recall_event_id)
+        .where(live, or_(bot_lags, message_missing))
+        .order_by(Meeting.start_time)
         .limit(limit)
     )
     return list(rows)

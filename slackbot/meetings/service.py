@@ -133,6 +133,16 @@ class MeetingService:
                 await self._reconcile(event_id, clients=clients)
         return len(ids)
 
+    async def repair(self) -> int:
+        """Retry what failed earlier: bots not moved to a meeting's new time or link, DMs Slack refused."""
+        async with self._db.transaction() as session:
+            ids = await repo.meetings_needing_repair(session, now=self._clock())
+        clients: dict[str, AsyncWebClient] = {}
+        for event_id in ids:
+            async with self._lock(event_id):
+                await self._reconcile(event_id, clients=clients)
+        return len(ids)
+
     # ---- member's choice --------------------------------------------------------------------
 
     async def choose(self, *, team_id: str, user_id: str, event_id: str, choice: Choice | None) -> ChoiceOutcome:

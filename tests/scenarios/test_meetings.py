@@ -226,7 +226,9 @@ def test_recall_errors_reach_the_member_and_the_message_stays_true(h: Harness) -
     h.sync(cal)
     before = message_for(h, ADA, event["id"])
 
-    h.recall.fail_next("POST", f"/api/v2/calendar-events/{event['id']}/bot/", 507, times=5)  # every attempt the client makes
+    h.recall.fail_next(
+        "POST", f"/api/v2/calendar-events/{event['id']}/bot/", 507, times=5
+    )  # every attempt the client makes
     _, name = h.click(action_id="schedule_bot", value=event["id"], user_id=ADA)
     assert any("too soon" in t for t in h.replies(name))
     assert h.recall.bot_for_event(event["id"]) is None
@@ -302,3 +304,25 @@ def test_meeting_without_link_gains_one(h: Harness) -> None:
     h.recall.update_event(event["id"], meeting_url="https://meet.google.com/xyz-abcd-efg")
     h.sync(cal)
     assert sum("Lunch" in m.text for m in h.dms(ADA)) == 1
+
+
+def test_repair_retries_what_slack_and_recall_refused(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(30), title="Refused once")
+    h.slack.fail_next("chat.postMessage", error="ratelimited", status=429, retry_after=0)
+    h.slack.fail_next("chat.postMessage", error="ratelimited", status=429, retry_after=0)
+    h.slack.fail_next("chat.postMessage", error="ratelimited", status=429, retry_after=0)
+    h.sync(cal)
+    assert not any("Refused once" in m.text for m in h.dms(ADA))
+    assert h.run(h.services.meetings.repair) == 1
+    assert sum("Refused once" in m.text for m in h.dms(ADA)) == 1
+
+    h.click(action_id="schedule_bot", value=event["id"], user_id=ADA)
+    moved = soon(60)
+    h.recall.update_event(event["id"], start_time=moved, end_time=moved + timedelta(minutes=30))
+    h.recall.fail_next("POST", f"/api/v2/calendar-events/{event['id']}/bot/", 503, times=5)
+    h.sync(cal)
+    assert moved.strftime("%Y-%m-%dT%H:%M:%SZ") not in h.recall.bot_for_event(event["id"])["deduplication_key"]
+    assert h.run(h.services.meetings.repair) == 1
+    assert moved.strftime("%Y-%m-%dT%H:%M:%SZ") in h.recall.bot_for_event(event["id"])["deduplication_key"]
+    assert h.run(h.services.meetings.repair) == 0
