@@ -14,7 +14,9 @@ logger = logging.getLogger("slackbot")
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from slackbot.log_format import configure_logging
+
+    configure_logging()
 
 
 async def _migrate(settings: Settings) -> None:
