@@ -15,6 +15,14 @@ from slackbot.slack_store import INSTALL_STATE_EXPIRATION_SECONDS, build_state_s
 BOT_SCOPES = ("commands", "chat:write", "im:write", "users:read")
 
 
+def slack_authorize_url(api_url: str) -> str:
+    """Slack's consent screen sits beside its Web API: https://slack.com/api/ -> https://slack.com/oauth/v2/authorize.
+
+    Bolt defaults to slack.com whatever SLACK_API_URL says, which would send installers to the real Slack.
+    """
+    return f"{api_url.rstrip('/').removesuffix('/api')}/oauth/v2/authorize"
+
+
 def build_bolt_app(services: Services, *, process_before_response: bool = False) -> AsyncApp:
     settings = services.settings
     if settings.multi_workspace:
@@ -31,6 +39,7 @@ def build_bolt_app(services: Services, *, process_before_response: bool = False)
                 redirect_uri=f"{settings.public_base_url}/slack/oauth_redirect",
                 install_path="/slack/install",
                 redirect_uri_path="/slack/oauth_redirect",
+                authorization_url=slack_authorize_url(settings.slack_api_url),
                 installation_store=services.installation_store,
                 state_store=build_state_store(services.db.engine),
                 state_expiration_seconds=INSTALL_STATE_EXPIRATION_SECONDS,
