@@ -36,9 +36,9 @@ PLATFORM_NAMES = {
 }
 
 STATE_LINES = {
-    BotState.ASK: ":grey_question: *Notetaker not scheduled*",
-    BotState.COVERED: ":busts_in_silhouette: *Covered by a colleague's notetaker*",
-    BotState.SCHEDULED: ":white_check_mark: *Notetaker scheduled*",
+    BotState.ASK: ":grey_question: *Bot not scheduled*",
+    BotState.COVERED: ":busts_in_silhouette: *Covered by a colleague's bot*",
+    BotState.SCHEDULED: ":white_check_mark: *Bot scheduled*",
     BotState.SKIPPED: ":no_entry_sign: *Skipped*",
     BotState.CANCELLED: ":x: *Cancelled*",
     BotState.ENDED: ":checkered_flag: *Ended*",
@@ -47,9 +47,9 @@ STATE_LINES = {
 }
 
 STATE_WORDS = {
-    BotState.ASK: "notetaker not scheduled",
-    BotState.COVERED: "covered by a colleague's notetaker",
-    BotState.SCHEDULED: "notetaker scheduled",
+    BotState.ASK: "bot not scheduled",
+    BotState.COVERED: "covered by a colleague's bot",
+    BotState.SCHEDULED: "bot scheduled",
     BotState.SKIPPED: "skipped",
     BotState.CANCELLED: "cancelled",
     BotState.ENDED: "ended",
@@ -106,7 +106,7 @@ def meeting_message(meeting: MeetingFacts, decision: Decision, *, event_id: str)
     ]
     buttons: list[ButtonElement] = []
     if decision.state in (BotState.ASK, BotState.COVERED):
-        label = "Share notetaker" if decision.state is BotState.COVERED else "Schedule notetaker"
+        label = "Share bot" if decision.state is BotState.COVERED else "Schedule bot"
         buttons = [
             ButtonElement(text=label, action_id=ActionId.SCHEDULE_BOT, value=event_id, style="primary"),
             ButtonElement(text="Skip", action_id=ActionId.SKIP_BOT, value=event_id),

@@ -77,23 +77,23 @@ def _mentions(user_ids: Sequence[str]) -> str:
 def decide(meeting: MeetingFacts, *, choice: Choice | None, covered_by: Sequence[str], now: datetime) -> Decision:
     """``covered_by``: colleagues in the workspace whose scheduled bot has this meeting's dedup key."""
     if meeting.is_deleted:
-        return Decision(BotState.CANCELLED, False, "This meeting was cancelled, so no notetaker will join.")
+        return Decision(BotState.CANCELLED, False, "This meeting was cancelled, so no bot will join.")
     if meeting.end_time <= now:
         return Decision(BotState.ENDED, False, "This meeting has ended.")
     if not meeting.meeting_url:
-        return Decision(BotState.NO_LINK, False, "This meeting has no video link, so a notetaker can't join.")
+        return Decision(BotState.NO_LINK, False, "This meeting has no video link, so a bot can't join.")
     if meeting.self_response == "declined":
-        return Decision(BotState.DECLINED, False, "You declined this meeting, so your notetaker won't join.")
+        return Decision(BotState.DECLINED, False, "You declined this meeting, so your bot won't join.")
     if choice is Choice.SCHEDULE:
-        shared = f" It's the same notetaker as {_mentions(covered_by)}'s." if covered_by else ""
-        return Decision(BotState.SCHEDULED, True, f"You scheduled the notetaker for this meeting.{shared}")
+        shared = f" It's the same bot as {_mentions(covered_by)}'s." if covered_by else ""
+        return Decision(BotState.SCHEDULED, True, f"You scheduled the bot for this meeting.{shared}")
     if choice is Choice.SKIP:
-        still = f" {_mentions(covered_by)}'s notetaker will still record it." if covered_by else ""
+        still = f" {_mentions(covered_by)}'s bot will still record it." if covered_by else ""
         return Decision(BotState.SKIPPED, False, f"You skipped this meeting.{still}")
     if covered_by:
         return Decision(
             BotState.COVERED,
             False,
-            f"{_mentions(covered_by)}'s notetaker already covers this meeting. Schedule to share it.",
+            f"{_mentions(covered_by)}'s bot already covers this meeting. Schedule to share it.",
         )
-    return Decision(BotState.ASK, False, "The notetaker won't join unless you schedule it.")
+    return Decision(BotState.ASK, False, "The bot won't join unless you schedule it.")

@@ -117,7 +117,7 @@ def test_schedule_skip_undo_and_double_click(h: Harness) -> None:
     assert bot["bot_config"]["bot_name"] == "Acme Notetaker"
     assert bot["bot_config"]["metadata"]["slack_user_id"] == ADA
     message = message_for(h, ADA, event["id"])
-    assert "Notetaker scheduled" in str(message.blocks)
+    assert "Bot scheduled" in str(message.blocks)
     assert buttons(message) == ["undo_choice"]
 
     posts = len(h.recall.calls_to("POST", "/api/v2/calendar-events/"))

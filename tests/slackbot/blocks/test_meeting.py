@@ -30,14 +30,14 @@ START = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 EVENT_ID = "3f1b2c4d-0000-4000-8000-00000000abcd"
 
 REASONS = {
-    BotState.ASK: "The notetaker won't join unless you schedule it.",
-    BotState.COVERED: "<@U0COLLEAGUE>'s notetaker already covers this meeting. Schedule to share it.",
-    BotState.SCHEDULED: "You scheduled the notetaker for this meeting.",
+    BotState.ASK: "The bot won't join unless you schedule it.",
+    BotState.COVERED: "<@U0COLLEAGUE>'s bot already covers this meeting. Schedule to share it.",
+    BotState.SCHEDULED: "You scheduled the bot for this meeting.",
     BotState.SKIPPED: "You skipped this meeting.",
-    BotState.CANCELLED: "This meeting was cancelled, so no notetaker will join.",
+    BotState.CANCELLED: "This meeting was cancelled, so no bot will join.",
     BotState.ENDED: "This meeting has ended.",
-    BotState.NO_LINK: "This meeting has no video link, so a notetaker can't join.",
-    BotState.DECLINED: "You declined this meeting, so your notetaker won't join.",
+    BotState.NO_LINK: "This meeting has no video link, so a bot can't join.",
+    BotState.DECLINED: "You declined this meeting, so your bot won't join.",
 }
 
 BUTTONS = {
@@ -166,12 +166,12 @@ def test_buttons_per_state(state: BotState) -> None:
 
 def test_ask_and_covered_button_labels_and_styles() -> None:
     ask = {b["action_id"]: b for b in buttons(render(state=BotState.ASK))}
-    assert ask[ActionId.SCHEDULE_BOT]["text"]["text"] == "Schedule notetaker"
+    assert ask[ActionId.SCHEDULE_BOT]["text"]["text"] == "Schedule bot"
     assert ask[ActionId.SCHEDULE_BOT]["style"] == "primary"
     assert ask[ActionId.SKIP_BOT]["text"]["text"] == "Skip"
     assert "style" not in ask[ActionId.SKIP_BOT]
     covered = {b["action_id"]: b for b in buttons(render(state=BotState.COVERED))}
-    assert covered[ActionId.SCHEDULE_BOT]["text"]["text"] == "Share notetaker"
+    assert covered[ActionId.SCHEDULE_BOT]["text"]["text"] == "Share bot"
     undo = buttons(render(state=BotState.SCHEDULED))
     assert undo[0]["text"]["text"] == "Undo"
 

@@ -261,7 +261,7 @@ def test_actionable_set_is_exactly_the_four_live_states() -> None:
         ({"start_time": NOW - timedelta(hours=2), "end_time": NOW - timedelta(hours=1)}, None, "ended"),
         ({"meeting_url": None}, None, "no video link"),
         ({"self_response": "declined"}, None, "declined"),
-        ({}, Choice.SCHEDULE, "You scheduled the notetaker"),
+        ({}, Choice.SCHEDULE, "You scheduled the bot"),
         ({}, Choice.SKIP, "You skipped this meeting"),
         ({}, None, "won't join unless you schedule it"),
     ],
@@ -286,13 +286,13 @@ def test_reason_explains_the_state(overrides: dict, choice: Choice | None, fragm
 def test_colleague_wording(covered_by: list[str], names: str) -> None:
     covered = decide(facts(), choice=None, covered_by=covered_by, now=NOW)
     assert covered.state is BotState.COVERED
-    assert covered.reason == f"{names}'s notetaker already covers this meeting. Schedule to share it."
+    assert covered.reason == f"{names}'s bot already covers this meeting. Schedule to share it."
 
     scheduled = decide(facts(), choice=Choice.SCHEDULE, covered_by=covered_by, now=NOW)
-    assert scheduled.reason == f"You scheduled the notetaker for this meeting. It's the same notetaker as {names}'s."
+    assert scheduled.reason == f"You scheduled the bot for this meeting. It's the same bot as {names}'s."
 
     skipped = decide(facts(), choice=Choice.SKIP, covered_by=covered_by, now=NOW)
-    assert skipped.reason == f"You skipped this meeting. {names}'s notetaker will still record it."
+    assert skipped.reason == f"You skipped this meeting. {names}'s bot will still record it."
 
     # Every mention is a real Slack user mention, never a bare id; at most three are named.
     mentioned = re.findall(r"<@([A-Z0-9]+)>", covered.reason)
