@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
@@ -23,8 +26,31 @@ def slack_authorize_url(api_url: str) -> str:
     return f"{api_url.rstrip('/').removesuffix('/api')}/oauth/v2/authorize"
 
 
+# Bot, user, app-level and rotation tokens: xoxb-..., xoxp-..., xoxe.xoxb-1-..., xoxe-1-..., xapp-1-...
+_SLACK_TOKEN = re.compile(r"\bx(?:ox[a-z.]*|app)-[A-Za-z0-9-]+")
+
+
+class RedactSlackTokens(logging.Filter):
+    """slack_sdk logs every Web API response body at DEBUG, and oauth.v2.access answers with the new bot
+    token: an install at DEBUG level would write it to the logs. Redact tokens, keep the rest."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _SLACK_TOKEN.sub("(redacted token)", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+def _redact_slack_sdk_logs() -> None:
+    web_logger = logging.getLogger("slack_sdk.web.async_base_client")  # AsyncWebClient's default logger
+    if not any(isinstance(f, RedactSlackTokens) for f in web_logger.filters):
+        web_logger.addFilter(RedactSlackTokens())
+
+
 def build_bolt_app(services: Services, *, process_before_response: bool = False) -> AsyncApp:
     settings = services.settings
+    _redact_slack_sdk_logs()
     if settings.multi_workspace:
         assert services.installation_store is not None
         app = AsyncApp(
