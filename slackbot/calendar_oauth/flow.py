@@ -329,7 +329,10 @@ class ConnectFlow:
             recall_calendar_id=calendar.id,
             status=calendar.status,
             reconnected=reconnected,
-            replaced_email=existing_email if replaced_calendar else None,
+            # Only another account replaces one; the same account on a new calendar (Recall lost the old) doesn't.
+            replaced_email=existing_email
+            if replaced_calendar and existing_email and existing_email.lower() != email.lower()
+            else None,
         )
 
     async def _delete_quietly(self, calendar_id: str) -> None:
