@@ -15,8 +15,24 @@ import pytest
 from storage.crypto import lookup_hash
 from storage.models import CalendarOAuthState, Member, utcnow
 from tests.conftest import BOT_TOKEN, TEAM_ID
-from tests.scenarios.harness import MICROSOFT_CLIENT_SECRET, PUBLIC_URL, SIGNING_SECRET, WEBHOOK_SECRET, Harness
-from tests.scenarios.test_connect import ADA, ADA_WORK, BOB, CALENDARS, assert_page, buttons, finish_with
+from tests.scenarios.harness import (
+    MICROSOFT_CLIENT_SECRET,
+    PUBLIC_URL,
+    SIGNING_SECRET,
+    WEBHOOK_SECRET,
+    Harness,
+    shared_ssl_context,
+)
+from tests.scenarios.test_connect import (
+    ADA,
+    ADA_WORK,
+    BOB,
+    CALENDARS,
+    assert_page,
+    buttons,
+    delete_at_recall,
+    finish_with,
+)
 from tests.twins.fake_recall import FakeRecall
 from tests.twins.fake_slack import FakeSlack, Message, app_home_opened_event, sign_slack_request
 from tests.twins.oauth_providers import OAuth2MockServer, OidcProviderMock
@@ -24,6 +40,12 @@ from tests.twins.oauth_providers import OAuth2MockServer, OidcProviderMock
 USAGE = "Recall notetaker commands"
 # The "Google" stand-in (oidc-provider-mock: Flask, werkzeug, authlib's server side) logs on its own threads.
 STAND_IN_LOGGERS = ("werkzeug", "oidc_provider_mock", "authlib.oauth2.rfc6749.")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_ssl_context() -> Iterator[None]:
+    with shared_ssl_context():
+        yield
 
 
 @pytest.fixture
@@ -241,6 +263,33 @@ def test_disconnect_while_recall_is_down_changes_nothing(h: Harness) -> None:
         row.recall_calendar_id,
         row.refresh_token_encrypted,
     )
+
+
+def test_disconnect_a_calendar_recall_already_deleted(h: Harness) -> None:
+    h.connect(user_id=ADA, provider="google", email=ADA_WORK)
+    [row] = h.connections(ADA)
+    delete_at_recall(h, row.recall_calendar_id)
+
+    _, name = h.slash("disconnect", user_id=ADA)
+    assert "Disconnected:" in only_reply(h, name)
+    assert h.connections(ADA) == []
+
+
+def test_status_while_recall_is_down_shows_what_we_know(h: Harness) -> None:
+    h.connect(user_id=ADA, provider="google", email=ADA_WORK)
+    [row] = h.connections(ADA)
+    h.recall.set_calendar_status(row.recall_calendar_id, "connected")
+    h.recall.fail_next("GET", CALENDARS, 503, times=5)
+
+    _, name = h.slash("status", user_id=ADA)
+    assert "Google Calendar (ada@acme.test): :hourglass_flowing_sand: connecting" in only_reply(h, name)
+    _, name = h.slash("status", user_id=ADA)  # Recall is back
+    assert "Google Calendar (ada@acme.test): :white_check_mark: connected" in only_reply(h, name)
+
+    h.recall.set_calendar_status(row.recall_calendar_id, "disconnected")
+    _, name = h.slash("status", user_id=ADA)
+    assert "Google Calendar (ada@acme.test): :warning: disconnected" in only_reply(h, name)
+    assert "/recall connect" in only_reply(h, name)
 
 
 # ---- request signatures ------------------------------------------------------------------------

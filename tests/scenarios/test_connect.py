@@ -15,7 +15,13 @@ import pytest
 
 from storage.models import CalendarOAuthState
 from tests.conftest import TEAM_ID
-from tests.scenarios.harness import MICROSOFT_CLIENT_ID, MICROSOFT_CLIENT_SECRET, PUBLIC_URL, Harness
+from tests.scenarios.harness import (
+    MICROSOFT_CLIENT_ID,
+    MICROSOFT_CLIENT_SECRET,
+    PUBLIC_URL,
+    Harness,
+    shared_ssl_context,
+)
 from tests.twins.fake_recall import FakeRecall
 from tests.twins.fake_slack import FakeSlack, Message
 from tests.twins.oauth_providers import GOOGLE_CALENDAR_SCOPE, GOOGLE_SCOPES, OAuth2MockServer, OidcProviderMock
@@ -25,6 +31,12 @@ BOB = "U0BOB00001"
 ADA_WORK = "ada@acme.test"
 ADA_HOME = "ada.home@acme.test"
 CALENDARS = "/api/v2/calendars/"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_ssl_context() -> Iterator[None]:
+    with shared_ssl_context():
+        yield
 
 
 @pytest.fixture
@@ -519,3 +531,96 @@ def test_no_provider_configured(database_url: str, fake_slack: FakeSlack, fake_r
         _, name = h.slash("status", user_id=ADA)
         [status] = h.replies(name)
         assert "You have no calendar connected" in status
+
+
+# ---- more of what members can run into ---------------------------------------------------------
+
+
+def delete_at_recall(h: Harness, calendar_id: str) -> None:
+    """Someone removed the calendar in Recall's dashboard (or Recall lost it): gone without telling us."""
+    response = httpx.delete(
+        f"{h.recall.base_url}{CALENDARS}{calendar_id}/",
+        headers={"Authorization": f"Token {h.recall.api_key}"},
+        timeout=10,
+        trust_env=False,
+    )
+    assert response.status_code == 204, response.text
+    h.recall.reset_calls()
+
+
+def test_reconnect_after_recall_lost_the_calendar_makes_a_new_one(h: Harness) -> None:
+    h.connect(user_id=ADA, provider="google", email=ADA_WORK)
+    [old] = h.recall.calendars()
+    delete_at_recall(h, old["id"])
+
+    response = h.connect(user_id=ADA, provider="google", email=ADA_WORK)
+    assert_page(response, 200, "Google Calendar connected", ADA_WORK, outcome="success")
+    assert len(h.recall.calls_to("PATCH", CALENDARS)) == 1  # tried the old one first
+    [new] = h.recall.calendars()
+    assert new["id"] != old["id"]
+    [row] = h.connections(ADA)
+    assert row.recall_calendar_id == new["id"]
+    dm = h.dms(ADA)[-1].text
+    assert "Google Calendar is connected for ada@acme.test" in dm
+    assert "replacing" not in dm  # the same account: nothing was replaced
+
+
+def test_account_without_a_readable_email(h: Harness) -> None:
+    h.slash("connect outlook", user_id=ADA)
+    before = len(h.dms(ADA))
+    started = h.open_link(h.latest_link(ADA, "microsoft"))
+    callback = h.consent("microsoft", started.headers["location"], email="no-email-here")
+
+    response = h.follow_callback(callback)
+    assert_page(response, 400, "We couldn't read your account's email", "allow access to your email address")
+    assert_failure_dm(h, ADA, before, "We couldn't read your account's email", provider="microsoft")
+    assert_nothing_connected(h)
+
+
+def test_provider_sign_in_service_unreachable(
+    database_url: str, fake_slack: FakeSlack, fake_recall: FakeRecall, oidc_provider: OidcProviderMock
+) -> None:
+    with Harness(
+        database_url=database_url,
+        slack=fake_slack,
+        recall=fake_recall,
+        google=oidc_provider,
+        google_oauth_metadata_url=f"{fake_slack.url}no-such-discovery-document",
+    ) as h:
+        _with_users(h)
+        h.slash("connect google", user_id=ADA)
+        link = h.latest_link(ADA, "google")
+        before = len(h.dms(ADA))
+
+        response = h.open_link(link)
+        assert_page(response, 502, "We couldn't reach Google Calendar", "Nothing was changed")
+        assert_failure_dm(h, ADA, before, "We couldn't reach Google Calendar")
+        assert_nothing_connected(h)
+        [opened] = [s for s in h.rows(CalendarOAuthState) if s.opened_at is not None] or [None]
+        assert opened is None  # the link was not used up by a provider outage
+
+
+def test_browser_cookie_is_scoped_to_the_callback(
+    database_url: str, fake_slack: FakeSlack, fake_recall: FakeRecall, oauth2_mock_server: OAuth2MockServer
+) -> None:
+    for public_url, secure in (("http://testserver", False), ("https://testserver", True)):
+        with Harness(
+            database_url=database_url,
+            slack=fake_slack,
+            recall=fake_recall,
+            microsoft=oauth2_mock_server,
+            public_url=public_url,
+        ) as h:
+            _with_users(h)
+            h.slash("connect outlook", user_id=ADA)
+            started = h.open_link(h.latest_link(ADA, "microsoft", TEAM_ID).replace("https://", "http://"))
+            assert started.status_code == 302
+            assert started.headers["cache-control"] == "no-store"
+            assert started.headers["referrer-policy"] == "no-referrer"
+            cookie = started.headers["set-cookie"].lower()
+            assert cookie.startswith("recall_connect=")
+            for attribute in ("httponly", "samesite=lax", "path=/calendar/oauth/microsoft/callback", "max-age=600"):
+                assert attribute in cookie, cookie
+            assert ("secure" in cookie.split("; ")) is secure, cookie
+            # The provider is told to come back to PUBLIC_URL, not to wherever the request came from.
+            assert f"redirect_uri={public_url.replace(':', '%3A').replace('/', '%2F')}" in started.headers["location"]
