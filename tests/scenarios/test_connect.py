@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -23,7 +24,7 @@ from tests.scenarios.harness import (
     shared_ssl_context,
 )
 from tests.twins.fake_recall import FakeRecall
-from tests.twins.fake_slack import FakeSlack, Message
+from tests.twins.fake_slack import FakeSlack, Message, app_home_opened_event
 from tests.twins.oauth_providers import GOOGLE_CALENDAR_SCOPE, GOOGLE_SCOPES, OAuth2MockServer, OidcProviderMock
 
 ADA = "U0ADA00001"
@@ -532,6 +533,10 @@ def test_no_provider_configured(database_url: str, fake_slack: FakeSlack, fake_r
         [status] = h.replies(name)
         assert "You have no calendar connected" in status
 
+        h.event(app_home_opened_event(team_id=TEAM_ID, user_id=ADA))
+        home = h.slack.home_view(ADA, TEAM_ID)
+        assert home is not None and "No calendar provider is set up" in str(home["blocks"])
+
 
 # ---- more of what members can run into ---------------------------------------------------------
 
@@ -624,3 +629,35 @@ def test_browser_cookie_is_scoped_to_the_callback(
             assert ("secure" in cookie.split("; ")) is secure, cookie
             # The provider is told to come back to PUBLIC_URL, not to wherever the request came from.
             assert f"redirect_uri={public_url.replace(':', '%3A').replace('/', '%2F')}" in started.headers["location"]
+
+
+def test_google_authorize_request_asks_for_offline_read_only_access_with_pkce(h: Harness) -> None:
+    h.slash("connect google", user_id=ADA)
+    link = h.latest_link(ADA, "google")
+    started = h.open_link(link)
+    location = urlsplit(started.headers["location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == h.google.authorization_endpoint
+    query = {k: v[0] for k, v in parse_qs(location.query).items()}
+    assert query["response_type"] == "code"
+    assert query["client_id"] == h.settings.google_client_id
+    assert query["redirect_uri"] == f"{PUBLIC_URL}/calendar/oauth/google/callback"
+    assert set(query["scope"].split()) >= {"openid", "email", GOOGLE_CALENDAR_SCOPE}
+    assert not any(s.endswith("/auth/calendar") or "calendar.events " in s for s in query["scope"].split())
+    assert (query["access_type"], query["prompt"]) == ("offline", "consent")
+    assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
+    # The provider sees its own random state, not the link token from the DM.
+    assert query["state"] and query["state"] != link.split("state=", 1)[1]
+
+
+def test_hostile_email_is_shown_as_text(h: Harness) -> None:
+    hostile = "<script>alert(1)</script><!channel>@acme.test"
+    response = h.connect(user_id=ADA, provider="microsoft", email=hostile)
+    assert response.status_code in (200, 502), response.text
+    assert "<script>" not in response.text and "<!channel>" not in response.text
+    for message in h.dms(ADA):
+        assert "<script>" not in message.text and "<!channel>" not in message.text
+        assert "<!channel>" not in str(message.blocks)
+    if response.status_code == 200:
+        assert "&lt;script&gt;" in response.text
+        _, name = h.slash("status", user_id=ADA)
+        assert all("<!channel>" not in text for text in h.replies(name))
