@@ -440,14 +440,17 @@ class LiveServer:
         deadline = time.monotonic() + self.start_timeout
         while not self.server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.server.should_exit = True
-                raise RuntimeError("the live server did not start")
+                self._stop()
+                raise RuntimeError(f"the live server did not start within {self.start_timeout} s")
             time.sleep(0.02)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stop()
+
+    def _stop(self, timeout: float = 10.0) -> None:
         self.server.should_exit = True
-        self._thread.join(10)
+        self._thread.join(timeout)
         self.sock.close()
         if self._thread.is_alive():
-            raise RuntimeError("the live server did not stop within 10 s")
+            raise RuntimeError(f"the live server did not stop within {timeout} s")
