@@ -191,7 +191,7 @@ class RecallClient:
             "is_deleted": None if is_deleted is None else ("true" if is_deleted else "false"),
         }
         async for page in self._pages(CALENDAR_EVENTS_PATH, query):
-            yield [_model(CalendarEvent, item) for item in page]
+            yield _valid_items(CalendarEvent, page)
 
     async def list_calendar_events(
         self,
@@ -475,6 +475,18 @@ def _model(cls: type[_M], data: dict[str, Any]) -> _M:
             f"{'.'.join(str(part) for part in err['loc']) or '<root>'}: {err['type']}" for err in exc.errors()
         )
         raise RecallResponseError(f"unexpected {cls.__name__} shape: {problems}") from None
+
+
+def _valid_items(cls: type[_M], items: list[dict[str, Any]]) -> list[_M]:
+    """Parse a page item by item: one malformed event is logged and skipped, not fatal to the listing."""
+    parsed = []
+    for item in items:
+        try:
+            parsed.append(_model(cls, item))
+        except RecallResponseError as exc:
+            item_id = item.get("id") if isinstance(item, dict) else None
+            logger.warning("recall.item_skipped id=%s reason=%s", item_id, exc, extra={"item_id": item_id})
+    return parsed
 
 
 def _log_extra(method: str, path: str, status: int | None, attempt: int) -> dict[str, Any]:

@@ -39,7 +39,8 @@ def cmd_serve(settings: Settings) -> int:
     settings.require_complete()
     if is_sqlite(settings.database_url):
         asyncio.run(_migrate(settings))
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    # No access log: query strings carry connect-link tokens and OAuth codes; the app logs its own events.
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False)
     return 0
 
 

@@ -19,7 +19,6 @@ class ActionId(StrEnum):
     RECONNECT_CALENDAR = "reconnect_calendar"
     # App Home.
     HOME_CONNECT = "home_connect"
-    HOME_DISCONNECT = "home_disconnect"
 
 
 class BlockId(StrEnum):

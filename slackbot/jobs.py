@@ -1,4 +1,10 @@
-"""Background jobs (APScheduler). Each is safe to run in several processes at once."""
+"""Background jobs (APScheduler), run by `serve` (unless RUN_JOBS=false) and by `worker`.
+
+Running them in several processes duplicates effort, not effects: webhooks and syncs are leased in the
+database, a meeting's first message is claimed before it is posted, Recall's schedule / unschedule calls
+are idempotent, and deletions tolerate 404. With several web replicas, set RUN_JOBS=false on them and run
+one `worker`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from slackbot.services.registry import Services
+from storage import meetings as meetings_repo
 from storage import repositories as repo
 from storage.models import utcnow
 
@@ -43,8 +50,12 @@ async def repair_meetings(services: Services) -> int:
     return await services.meetings.repair()
 
 
-async def cleanup_deliveries(services: Services) -> int:
-    return await services.processor.cleanup()
+async def cleanup_old_rows(services: Services) -> int:
+    """Forget processed webhooks after a week and meetings a month after they ended."""
+    removed = await services.processor.cleanup()
+    async with services.db.transaction() as session:
+        removed += await meetings_repo.delete_ended_meetings(session, before=utcnow() - timedelta(days=30))
+    return removed
 
 
 def build_scheduler(services: Services) -> AsyncIOScheduler:
@@ -55,5 +66,5 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
     scheduler.add_job(catch_up_syncs, "interval", minutes=30, id="catch_up_syncs", **common)
     scheduler.add_job(refresh_ended_meetings, "interval", minutes=5, id="refresh_ended_meetings", **common)
     scheduler.add_job(repair_meetings, "interval", minutes=10, id="repair_meetings", **common)
-    scheduler.add_job(cleanup_deliveries, "interval", hours=6, id="cleanup_deliveries", **common)
+    scheduler.add_job(cleanup_old_rows, "interval", hours=6, id="cleanup_old_rows", **common)
     return scheduler

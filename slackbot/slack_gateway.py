@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -25,6 +26,24 @@ def retry_handlers() -> list:
 
 class WorkspaceNotInstalled(Exception):
     """No bot token is stored for the workspace (never installed, or uninstalled)."""
+
+
+# What a Slack call can fail with after slack_sdk's own retries: an API error, no token, or the network.
+SLACK_FAILURES: tuple[type[BaseException], ...] = (
+    SlackApiError,
+    WorkspaceNotInstalled,
+    aiohttp.ClientError,
+    TimeoutError,
+    OSError,
+)
+
+
+def slack_error_name(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    if isinstance(exc, WorkspaceNotInstalled):
+        return "not_installed"
+    return type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -82,9 +101,8 @@ class SlackGateway:
         """Send a DM; log and return None if Slack refuses (the caller has nothing better to do)."""
         try:
             return await self.send_dm(team_id=team_id, user_id=user_id, message=message, enterprise_id=enterprise_id)
-        except (SlackApiError, WorkspaceNotInstalled) as exc:
-            error = exc.response.get("error") if isinstance(exc, SlackApiError) else "not_installed"
-            logger.warning("slack.dm_failed", extra={"team_id": team_id, "error": error})
+        except SLACK_FAILURES as exc:
+            logger.warning("slack.dm_failed", extra={"team_id": team_id, "error": slack_error_name(exc)})
             return None
 
     def forget_workspace(self, team_id: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from recall.errors import RecallAPIError, RecallError
+from slackbot.blocks.text import escape
 from slackbot.calendar_oauth.flow import ConnectFailure
 from slackbot.calendar_oauth.providers import PROVIDERS
 
@@ -121,6 +122,19 @@ def explain_connect_failure(failure: ConnectFailure, provider: str) -> Explanati
     raise ValueError(failure)  # pragma: no cover - exhaustive match
 
 
+def explain_refused_choice(state: str) -> str:
+    """A Schedule / Skip / Undo on a meeting that can no longer be acted on."""
+    reasons = {
+        "cancelled": "This meeting was cancelled",
+        "ended": "This meeting has ended",
+        "declined": "You declined this meeting",
+        "no_link": "This meeting has no video link any more",
+    }
+    return (
+        f":information_source: {reasons.get(state, 'This meeting can no longer be changed')}, so nothing was changed."
+    )
+
+
 def explain_recall_error(error: RecallError) -> str:
     """Why a schedule / skip did not happen, for the member; the message itself stays as it was."""
     status = getattr(error, "status", None)
@@ -141,11 +155,12 @@ def explain_recall_error(error: RecallError) -> str:
         return ":checkered_flag: This meeting has already ended, so a notetaker can't join it. Nothing was changed."
     if status == 507 or (status == 400 and "not enough time" in details):
         return too_soon
+    if status == 404:
+        return (
+            ":grey_question: Recall no longer has this meeting on your calendar (it was removed or the calendar "
+            "was reconnected). Nothing was changed."
+        )
     if status == 400:
-        reason = f" ({escape_mrkdwn(' '.join(reasons))})" if reasons else ""
+        reason = f" ({escape(' '.join(reasons))})" if reasons else ""
         return f":warning: Recall didn't accept that for this meeting{reason}. Nothing was changed."
     return ":warning: Recall isn't answering right now, so nothing was changed. Please try again in a few minutes."
-
-
-def escape_mrkdwn(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

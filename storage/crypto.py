@@ -28,7 +28,6 @@ class TokenCipher:
         if not secret_keys:
             raise ValueError("at least one secret key is required")
         self._fernet = MultiFernet([Fernet(_fernet_key(k)) for k in secret_keys])
-        self._hash_key = hashlib.sha256(b"recall-slackbot/lookup-hash:" + secret_keys[0].encode()).digest()
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()

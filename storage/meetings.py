@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CalendarConnection, Meeting, Member
@@ -86,6 +86,7 @@ async def ended_with_live_message(session: AsyncSession, *, now: datetime, limit
             Meeting.end_time <= now,
             Meeting.message_ts.is_not(None),
             Meeting.rendered_state.in_(["ask", "covered", "scheduled", "skipped"]),
+            or_(Meeting.retry_after.is_(None), Meeting.retry_after <= now),
         )
         .limit(limit)
     )
@@ -93,21 +94,56 @@ async def ended_with_live_message(session: AsyncSession, *, now: datetime, limit
 
 
 async def meetings_needing_repair(session: AsyncSession, *, now: datetime, limit: int = 200) -> list[str]:
-    """Live meetings whose state lags: a chosen bot not (re)scheduled under the current key, or a message
-    that should exist but could not be posted (Slack refused earlier)."""
-    live = and_(Meeting.end_time > now, Meeting.is_deleted.is_(False), Meeting.current_key.is_not(None))
+    """Live meetings whose state lags and are due for another try: stored changes never acted on (a crash, a
+    failure), a wanted bot not scheduled under the current key, or a message that should exist but does not."""
+    live = and_(Meeting.end_time > now, Meeting.is_deleted.is_(False))
+    due = or_(Meeting.retry_after.is_(None), Meeting.retry_after <= now)
+    not_declined = or_(Meeting.self_response.is_(None), Meeting.self_response != "declined")
     bot_lags = and_(
         Meeting.choice == "schedule",
+        Meeting.current_key.is_not(None),
         or_(Meeting.scheduled_key.is_(None), Meeting.scheduled_key != Meeting.current_key),
+        not_declined,
+        CalendarConnection.status != "disconnected",
     )
-    message_missing = and_(
-        Meeting.message_ts.is_(None),
-        or_(Meeting.self_response.is_(None), Meeting.self_response != "declined"),
-    )
+    message_missing = and_(Meeting.message_ts.is_(None), Meeting.current_key.is_not(None), not_declined)
     rows = await session.scalars(
         select(Meeting.recall_event_id)
-        .where(live, or_(bot_lags, message_missing))
+        .join(CalendarConnection, CalendarConnection.id == Meeting.connection_id)
+        .where(live, due, or_(Meeting.needs_reconcile.is_(True), bot_lags, message_missing))
         .order_by(Meeting.start_time)
         .limit(limit)
     )
     return list(rows)
+
+
+async def claim_first_post(session: AsyncSession, event_id: str, *, now: datetime, until: datetime) -> bool:
+    """Only one process posts a meeting's first message: True for the one that got the claim."""
+    result = await session.execute(
+        update(Meeting)
+        .where(
+            Meeting.recall_event_id == event_id,
+            Meeting.message_ts.is_(None),
+            or_(Meeting.posting_until.is_(None), Meeting.posting_until < now),
+        )
+        .values(posting_until=until)
+    )
+    return result.rowcount == 1
+
+
+async def forget_bots(session: AsyncSession, *, connection_id: int, now: datetime) -> int:
+    """Recall unscheduled a disconnected calendar's bots: forget ours so they are scheduled again on reconnect."""
+    result = await session.execute(
+        update(Meeting)
+        .where(Meeting.connection_id == connection_id, Meeting.end_time > now, Meeting.scheduled_key.is_not(None))
+        .values(scheduled_key=None, needs_reconcile=True)
+    )
+    return result.rowcount or 0
+
+
+async def delete_ended_meetings(session: AsyncSession, *, before: datetime) -> int:
+    """Meetings long over: their messages can no longer change."""
+    from sqlalchemy import delete
+
+    result = await session.execute(delete(Meeting).where(Meeting.end_time < before))
+    return result.rowcount or 0

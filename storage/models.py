@@ -121,6 +121,7 @@ class WebhookDelivery(Base):
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
@@ -140,6 +141,7 @@ class CalendarSync(Base):
     # Bumped by every request; a run clears `pending` only if no request arrived while it ran.
     requests: Mapped[int] = mapped_column(default=0)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -175,4 +177,10 @@ class Meeting(Base):
     message_ts: Mapped[str | None] = mapped_column(String(32))
     rendered_hash: Mapped[str | None] = mapped_column(String(64))
     rendered_state: Mapped[str | None] = mapped_column(String(16))
+    # Saved from Recall but not yet acted on (bot + message); cleared at the end of a reconcile.
+    needs_reconcile: Mapped[bool] = mapped_column(default=True)
+    # Set while one process posts the first message, so no other process posts a second one.
+    posting_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(default=0)
+    retry_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -28,6 +28,7 @@ from slackbot.calendar_oauth.providers import (
     ProviderCredentials,
     ProviderMetadata,
 )
+from storage import deliveries as deliveries_repo
 from storage import repositories as repo
 from storage.crypto import TokenCipher, lookup_hash
 from storage.db import Database
@@ -155,25 +156,26 @@ class ConnectFlow:
                 raise ConnectError(ConnectFailure.LINK_USED, provider=provider, requester=requester)
             if state.expires_at <= utcnow():
                 raise ConnectError(ConnectFailure.LINK_EXPIRED, provider=provider, requester=requester)
-            try:
-                metadata = await self._metadata.get(creds.metadata_url)
-            except MetadataError:
-                logger.exception("calendar.connect.metadata_failed", extra={"provider": provider})
-                raise ConnectError(
-                    ConnectFailure.PROVIDER_UNAVAILABLE, provider=provider, requester=requester
-                ) from None
-            oauth_state = secrets.token_urlsafe(32)
-            nonce = secrets.token_urlsafe(32)
-            verifier = generate_token(64)
+            state_id = state.id
+        try:
+            # Outside the transaction: no database lock is held across a network call.
+            metadata = await self._metadata.get(creds.metadata_url)
+        except MetadataError:
+            logger.exception("calendar.connect.metadata_failed", extra={"provider": provider})
+            raise ConnectError(ConnectFailure.PROVIDER_UNAVAILABLE, provider=provider, requester=requester) from None
+        oauth_state = secrets.token_urlsafe(32)
+        nonce = secrets.token_urlsafe(32)
+        verifier = generate_token(64)
+        async with self._db.transaction() as session:
             claimed = await repo.claim_link(
                 session,
-                state_id=state.id,
+                state_id=state_id,
                 oauth_state_hash=lookup_hash(oauth_state),
                 browser_nonce_hash=lookup_hash(nonce),
                 code_verifier_encrypted=self._cipher.encrypt(verifier),
             )
-            if not claimed:
-                raise ConnectError(ConnectFailure.LINK_USED, provider=provider, requester=requester)
+        if not claimed:
+            raise ConnectError(ConnectFailure.LINK_USED, provider=provider, requester=requester)
         async with self._oauth_client(creds, metadata) as client:
             url, _ = client.create_authorization_url(
                 metadata["authorization_endpoint"],
@@ -310,6 +312,14 @@ class ConnectFlow:
                 connection.status = calendar.status
                 connection.status_notified = None
                 connection.refresh_token_encrypted = self._cipher.encrypt(refresh_token)
+                # List the calendar soon even if Recall's first webhook is missed; Recall creates the
+                # calendar's events after the calendar, so its creation time bounds the first listing.
+                await deliveries_repo.request_sync(
+                    session,
+                    recall_calendar_id=calendar.id,
+                    until=None,
+                    since=calendar.created_at - timedelta(minutes=2),
+                )
         except IntegrityError:
             logger.warning("calendar.connect.race", extra={"provider": provider})
             if not reconnected:

@@ -60,7 +60,6 @@ MICROSOFT = ProviderSpec(
 )
 
 PROVIDERS: dict[str, ProviderSpec] = {GOOGLE.name: GOOGLE, MICROSOFT.name: MICROSOFT}
-BY_RECALL_PLATFORM: dict[str, ProviderSpec] = {p.recall_platform: p for p in PROVIDERS.values()}
 
 # What members may type after `/recall connect` / `disconnect`.
 PROVIDER_ALIASES: dict[str, str] = {

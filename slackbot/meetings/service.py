@@ -6,11 +6,11 @@ import asyncio
 import hashlib
 import json
 import logging
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from recall.client import RecallClient
@@ -19,12 +19,15 @@ from recall.models import CalendarEvent
 from slackbot.blocks.meeting import meeting_message
 from slackbot.blocks.text import Message
 from slackbot.meetings.decision import BotState, Choice, Decision, MeetingFacts, decide, dedup_key
-from slackbot.slack_gateway import SlackGateway, WorkspaceNotInstalled
+from slackbot.slack_gateway import SLACK_FAILURES, SlackGateway, slack_error_name
 from storage import meetings as repo
 from storage.db import Database
-from storage.models import CalendarConnection, Meeting, Member, utcnow
+from storage.models import Meeting, Member, utcnow
 
 logger = logging.getLogger(__name__)
+
+# How long one process may take to post a meeting's first message before another may try.
+POSTING_LEASE = timedelta(seconds=60)
 
 
 class NotYourMeeting(Exception):
@@ -35,6 +38,7 @@ class NotYourMeeting(Exception):
 class ChoiceOutcome:
     decision: Decision
     error: RecallError | None = None  # the Recall call failed; nothing was changed
+    refused: bool = False  # the meeting can no longer be acted on (ended, cancelled, declined, no link)
 
 
 def facts_of(meeting: Meeting) -> MeetingFacts:
@@ -63,10 +67,45 @@ def _copy_event(meeting: Meeting, event: CalendarEvent) -> None:
     meeting.self_response = event.self_response_status
     meeting.is_deleted = event.is_deleted
     meeting.current_key = dedup_key(event.start_time, event.meeting_url) if event.meeting_url else None
+    if meeting.scheduled_key and not any(b.deduplication_key == meeting.scheduled_key for b in event.bots):
+        # Recall no longer has our bot (calendar disconnected, bot removed): schedule again if still wanted.
+        meeting.scheduled_key = None
+    meeting.needs_reconcile = True
+    meeting.failures = 0
+    meeting.retry_after = None
 
 
 def _hash(message: Message) -> str:
     return hashlib.sha256(json.dumps([message.text, message.blocks], sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What acting on a meeting needs, read inside a transaction and used outside it."""
+
+    event_id: str
+    team_id: str
+    enterprise_id: str | None
+    user_id: str
+    current_key: str | None
+    scheduled_key: str | None
+    channel_id: str | None
+    message_ts: str | None
+    rendered_hash: str | None
+
+    @classmethod
+    def of(cls, meeting: Meeting, member: Member) -> _Snapshot:
+        return cls(
+            event_id=meeting.recall_event_id,
+            team_id=member.team_id,
+            enterprise_id=member.enterprise_id,
+            user_id=member.slack_user_id,
+            current_key=meeting.current_key,
+            scheduled_key=meeting.scheduled_key,
+            channel_id=meeting.channel_id,
+            message_ts=meeting.message_ts,
+            rendered_hash=meeting.rendered_hash,
+        )
 
 
 class MeetingService:
@@ -84,12 +123,14 @@ class MeetingService:
         self._gateway = gateway
         self._bot_name = bot_name
         self._clock = clock
-        self._locks: dict[str, asyncio.Lock] = {}
+        # One lock per meeting while anyone uses it (a double click, a sync and a colleague's refresh).
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def _lock(self, event_id: str) -> asyncio.Lock:
         lock = self._locks.get(event_id)
         if lock is None:
-            lock = self._locks[event_id] = asyncio.Lock()
+            lock = asyncio.Lock()
+            self._locks[event_id] = lock
         return lock
 
     # ---- events in --------------------------------------------------------------------------
@@ -107,6 +148,8 @@ class MeetingService:
                     continue  # a calendar of another app or workspace sharing the Recall account
                 meeting = existing.get(event.id)
                 if meeting is not None and meeting.recall_updated_at >= event.updated_at:
+                    if meeting.needs_reconcile:
+                        changed.append(event.id)  # stored earlier, never acted on (a crash or a failure)
                     continue  # already seen (redelivery, overlapping listing)
                 if meeting is None:
                     connection, member = owner
@@ -115,33 +158,38 @@ class MeetingService:
                     existing[event.id] = meeting
                 _copy_event(meeting, event)
                 changed.append(event.id)
-        clients: dict[str, AsyncWebClient] = {}
         # Recall advises handling future events in chronological order (scheduling guide, rate limits).
         ordered = sorted(changed, key=lambda event_id: existing[event_id].start_time)
-        for event_id in ordered:
-            async with self._lock(event_id):
-                await self._reconcile(event_id, clients=clients)
+        await self._reconcile_all(ordered)
         return len(changed)
 
     async def refresh_ended(self) -> int:
         """Take the buttons off messages of meetings that have ended."""
         async with self._db.transaction() as session:
             ids = await repo.ended_with_live_message(session, now=self._clock())
-        clients: dict[str, AsyncWebClient] = {}
-        for event_id in ids:
-            async with self._lock(event_id):
-                await self._reconcile(event_id, clients=clients)
-        return len(ids)
+        return await self._reconcile_all(ids)
 
     async def repair(self) -> int:
-        """Retry what failed earlier: bots not moved to a meeting's new time or link, DMs Slack refused."""
+        """Retry what failed or was interrupted: stored changes not acted on, DMs Slack refused, bots not moved
+        to a meeting's new time or link (or lost while a calendar was disconnected)."""
         async with self._db.transaction() as session:
             ids = await repo.meetings_needing_repair(session, now=self._clock())
+        return await self._reconcile_all(ids)
+
+    async def _reconcile_all(self, event_ids: Iterable[str]) -> int:
         clients: dict[str, AsyncWebClient] = {}
-        for event_id in ids:
-            async with self._lock(event_id):
-                await self._reconcile(event_id, clients=clients)
-        return len(ids)
+        done = 0
+        for event_id in event_ids:
+            try:
+                async with self._lock(event_id):
+                    await self._reconcile(event_id, clients=clients)
+                done += 1
+            except NotYourMeeting:
+                continue  # disconnected meanwhile: its rows are gone
+            except Exception:
+                # One meeting must not hold up the others; it stays marked and the repair job retries it.
+                logger.exception("meetings.reconcile_failed", extra={"recall_event_id": event_id})
+        return done
 
     # ---- member's choice --------------------------------------------------------------------
 
@@ -156,8 +204,14 @@ class MeetingService:
                 _, member = owner
                 if member.team_id != team_id or member.slack_user_id != user_id:
                     raise NotYourMeeting(event_id)
+                current = await self._decide(session, meeting, member)
                 previous = meeting.choice
-                meeting.choice = choice.value if choice else None
+                if current.actionable:
+                    meeting.choice = choice.value if choice else None
+            if not current.actionable:
+                # A stale button (the meeting ended, was cancelled or declined): show the truth, change nothing.
+                await self._reconcile(event_id, clients={})
+                return ChoiceOutcome(current, refused=True)
             outcome = await self._reconcile(event_id, clients={})
             if outcome.error is not None:
                 async with self._db.transaction() as session:
@@ -178,12 +232,13 @@ class MeetingService:
                 raise NotYourMeeting(event_id)
             connection, member = owner
             decision = await self._decide(session, meeting, member)
-            snapshot = _Snapshot.of(meeting, connection, member)
+            snapshot = _Snapshot.of(meeting, member)
+            calendar_live = connection.status != "disconnected"
 
         error: RecallError | None = None
         scheduled_key = snapshot.scheduled_key
         try:
-            scheduled_key = await self._reconcile_bot(snapshot, decision)
+            scheduled_key = await self._reconcile_bot(snapshot, decision, calendar_live=calendar_live)
         except RecallError as exc:
             error = exc
             logger.warning(
@@ -195,34 +250,46 @@ class MeetingService:
                 },
             )
 
-        keys_touched = {k for k in (snapshot.scheduled_key, scheduled_key) if k}
         async with self._db.transaction() as session:
             meeting = await repo.get_meeting(session, event_id)
             if meeting is None:
                 return ChoiceOutcome(decision, error)
             meeting.scheduled_key = scheduled_key
+            decision = await self._decide(session, meeting, member)
             if error is not None and decision.wants_bot and scheduled_key is None:
                 # The bot could not be scheduled: show the truth (not scheduled) until it is.
                 decision = await self._decide(session, meeting, member, choice_override=None)
             message = meeting_message(facts_of(meeting), decision, event_id=event_id)
             digest = _hash(message)
-            needs_post = meeting.message_ts is None and decision.worth_a_new_message
-            needs_update = meeting.message_ts is not None and digest != meeting.rendered_hash
+            post = meeting.message_ts is None and decision.worth_a_new_message
+            now = self._clock()
+            if post and not await repo.claim_first_post(session, event_id, now=now, until=now + POSTING_LEASE):
+                post = False  # another process is posting it right now
+            edit = meeting.message_ts is not None and digest != meeting.rendered_hash
             channel, ts = meeting.channel_id, meeting.message_ts
 
-        if needs_post or needs_update:
-            posted = await self._send(
-                snapshot, message, channel=channel, ts=ts if needs_update else None, clients=clients
-            )
-            if posted is not None:
-                async with self._db.transaction() as session:
-                    meeting = await repo.get_meeting(session, event_id)
-                    if meeting is not None:
-                        meeting.channel_id, meeting.message_ts = posted
-                        meeting.rendered_hash = digest
-                        meeting.rendered_state = decision.state.value
+        sent: tuple[str, str] | None = None
+        if post or edit:
+            sent = await self._send(snapshot, message, channel=channel, ts=ts if edit else None, clients=clients)
+        delivered = sent is not None or not (post or edit)
+        async with self._db.transaction() as session:
+            meeting = await repo.get_meeting(session, event_id)
+            if meeting is not None:
+                if sent is not None:
+                    meeting.channel_id, meeting.message_ts = sent
+                    meeting.rendered_hash = digest
+                    meeting.rendered_state = decision.state.value
+                meeting.posting_until = None
+                if delivered and error is None:
+                    meeting.needs_reconcile = False
+                    meeting.failures = 0
+                    meeting.retry_after = None
+                else:
+                    meeting.needs_reconcile = True
+                    meeting.failures += 1
+                    meeting.retry_after = self._clock() + timedelta(minutes=min(2**meeting.failures, 360))
         if snapshot.scheduled_key != scheduled_key:
-            await self._refresh_colleagues(snapshot, keys_touched, clients=clients)
+            await self._refresh_colleagues(snapshot, {k for k in (snapshot.scheduled_key, scheduled_key) if k})
         return ChoiceOutcome(decision, error)
 
     async def _decide(
@@ -243,25 +310,26 @@ class MeetingService:
         choice = Choice(raw_choice) if raw_choice else None
         return decide(facts_of(meeting), choice=choice, covered_by=colleagues, now=self._clock())
 
-    async def _reconcile_bot(self, snapshot: _Snapshot, decision: Decision) -> str | None:
+    async def _reconcile_bot(self, snapshot: _Snapshot, decision: Decision, *, calendar_live: bool) -> str | None:
         """Returns the dedup key our bot is scheduled under afterwards (None: no bot of ours)."""
         if decision.wants_bot:
             key = snapshot.current_key
-            if key and key != snapshot.scheduled_key:
-                # A moved or relinked meeting gets a fresh POST: never assume Recall moves the bot.
-                await self._recall.schedule_bot(
-                    snapshot.event_id,
-                    deduplication_key=key,
-                    bot_config={
-                        "bot_name": self._bot_name,
-                        "metadata": {
-                            "slack_team_id": snapshot.team_id,
-                            "slack_user_id": snapshot.user_id,
-                            "source": "recall-slackbot",
-                        },
+            if not key or key == snapshot.scheduled_key or not calendar_live:
+                return snapshot.scheduled_key  # nothing to do (or wait: Recall drops bots while disconnected)
+            # A moved or relinked meeting gets a fresh POST: never assume Recall moves the bot.
+            await self._recall.schedule_bot(
+                snapshot.event_id,
+                deduplication_key=key,
+                bot_config={
+                    "bot_name": self._bot_name,
+                    "metadata": {
+                        "slack_team_id": snapshot.team_id,
+                        "slack_user_id": snapshot.user_id,
+                        "source": "recall-slackbot",
                     },
-                )
-                logger.info("meetings.bot_scheduled", extra={"recall_event_id": snapshot.event_id})
+                },
+            )
+            logger.info("meetings.bot_scheduled", extra={"recall_event_id": snapshot.event_id})
             return key
         if snapshot.scheduled_key is None:
             return None
@@ -272,42 +340,12 @@ class MeetingService:
         logger.info("meetings.bot_unscheduled", extra={"recall_event_id": snapshot.event_id})
         return None
 
-    async def _refresh_colleagues(
-        self, snapshot: _Snapshot, keys: set[str], *, clients: dict[str, AsyncWebClient]
-    ) -> None:
+    async def _refresh_colleagues(self, snapshot: _Snapshot, keys: set[str]) -> None:
         """A bot appeared or went away under ``keys``: colleagues' messages about that meeting change too."""
         async with self._db.transaction() as session:
             ids = await repo.meetings_sharing_key(session, team_id=snapshot.team_id, keys=sorted(keys))
-        for other in ids:
-            if other == snapshot.event_id:
-                continue
-            lock = self._lock(other)
-            if lock.locked():
-                continue  # being reconciled right now; it will read the new state
-            async with lock:
-                await self._reconcile_message_only(other, clients=clients)
-
-    async def _reconcile_message_only(self, event_id: str, *, clients: dict[str, AsyncWebClient]) -> None:
-        async with self._db.transaction() as session:
-            meeting = await repo.get_meeting(session, event_id)
-            owner = await repo.owner_of(session, meeting) if meeting else None
-            if meeting is None or owner is None or meeting.message_ts is None:
-                return
-            connection, member = owner
-            decision = await self._decide(session, meeting, member)
-            message = meeting_message(facts_of(meeting), decision, event_id=event_id)
-            digest = _hash(message)
-            if digest == meeting.rendered_hash:
-                return
-            snapshot = _Snapshot.of(meeting, connection, member)
-            channel, ts = meeting.channel_id, meeting.message_ts
-        posted = await self._send(snapshot, message, channel=channel, ts=ts, clients=clients)
-        if posted is not None:
-            async with self._db.transaction() as session:
-                meeting = await repo.get_meeting(session, event_id)
-                if meeting is not None:
-                    meeting.rendered_hash = digest
-                    meeting.rendered_state = decision.state.value
+        others = [other for other in ids if other != snapshot.event_id and not self._lock(other).locked()]
+        await self._reconcile_all(others)
 
     async def _send(
         self,
@@ -318,7 +356,7 @@ class MeetingService:
         ts: str | None,
         clients: dict[str, AsyncWebClient],
     ) -> tuple[str, str] | None:
-        """chat.update when ``ts`` is known, else post a new DM. Returns (channel, ts), or None if Slack refused."""
+        """chat.update when ``ts`` is known, else post a new DM. Returns (channel, ts), or None if Slack failed."""
         try:
             client = clients.get(snapshot.team_id)
             if client is None:
@@ -330,32 +368,8 @@ class MeetingService:
             dm = await self._gateway.dm_channel(client, team_id=snapshot.team_id, user_id=snapshot.user_id)
             response = await client.chat_postMessage(channel=dm, **message.as_kwargs())
             return response["channel"], response["ts"]
-        except (SlackApiError, WorkspaceNotInstalled) as exc:
-            error = exc.response.get("error") if isinstance(exc, SlackApiError) else "not_installed"
-            logger.warning("meetings.slack_failed", extra={"recall_event_id": snapshot.event_id, "error": error})
+        except SLACK_FAILURES as exc:
+            logger.warning(
+                "meetings.slack_failed", extra={"recall_event_id": snapshot.event_id, "error": slack_error_name(exc)}
+            )
             return None
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    """What acting on a meeting needs, read inside a transaction and used outside it."""
-
-    event_id: str
-    team_id: str
-    enterprise_id: str | None
-    user_id: str
-    current_key: str | None
-    scheduled_key: str | None
-    provider: str
-
-    @classmethod
-    def of(cls, meeting: Meeting, connection: CalendarConnection, member: Member) -> _Snapshot:
-        return cls(
-            event_id=meeting.recall_event_id,
-            team_id=member.team_id,
-            enterprise_id=member.enterprise_id,
-            user_id=member.slack_user_id,
-            current_key=meeting.current_key,
-            scheduled_key=meeting.scheduled_key,
-            provider=connection.provider,
-        )

@@ -8,15 +8,14 @@ calendars from the oldest cursor. A listing never starts later than the webhook'
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from recall.client import RecallClient
-from recall.errors import RecallError
 from recall.models import CalendarEvent
 from slackbot.meetings.service import MeetingService
-from slackbot.webhooks.leases import holding
+from slackbot.webhooks.leases import PROCESS_ID, holding
 from storage import deliveries as repo
 from storage.db import Database
 from storage.deliveries import DueSync
@@ -54,47 +53,57 @@ class CalendarSyncer:
         self._clock = clock
 
     async def run_pending(self) -> SyncReport | None:
-        """Sync every calendar with a pending request (claimed, so other processes skip them)."""
+        """Sync every calendar with a pending request (leased, so other processes skip them)."""
         async with self._db.transaction() as session:
-            due = await repo.claim_pending_syncs(session, lease=self._lease)
+            due = await repo.claim_pending_syncs(session, owner=PROCESS_ID, lease=self._lease)
         if not due:
             return None
         async with holding(self._db, model=CalendarSync, keys=[d.calendar_id for d in due], lease=self._lease):
             return await self._sync(due)
 
+    def _listings(self, due: list[DueSync]) -> list[AsyncIterator[list[CalendarEvent]]]:
+        """As few listings as cover every due calendar from its cursor."""
+        with_cursor = [d for d in due if d.cursor is not None]
+        without = [d for d in due if d.cursor is None]
+        # A calendar never listed has no lower bound: list it alone rather than the whole Recall workspace.
+        listings = [self._recall.iter_calendar_event_pages(calendar_id=d.calendar_id) for d in without]
+        if len(with_cursor) == 1:
+            only = with_cursor[0]
+            listings.append(
+                self._recall.iter_calendar_event_pages(calendar_id=only.calendar_id, updated_at__gte=only.cursor)
+            )
+        elif with_cursor:
+            oldest = min(d.cursor for d in with_cursor if d.cursor is not None)
+            listings.append(self._recall.iter_calendar_event_pages(updated_at__gte=oldest))
+        return listings
+
     async def _sync(self, due: list[DueSync]) -> SyncReport | None:
         started = self._clock()
-        events: list[CalendarEvent] = []
-        pages = 0
+        pages = events = applied = 0
         try:
-            if len(due) == 1:
-                listing = self._recall.iter_calendar_event_pages(
-                    calendar_id=due[0].calendar_id, updated_at__gte=due[0].cursor
-                )
-            else:
-                cursors = [d.cursor for d in due]
-                oldest = None if any(c is None for c in cursors) else min(c for c in cursors if c is not None)
-                listing = self._recall.iter_calendar_event_pages(updated_at__gte=oldest)
-            async for page in listing:
-                pages += 1
-                events.extend(page)
-            applied = await self._meetings.apply_events(events)
-        except RecallError as exc:
-            logger.warning("sync.listing_failed", extra={"calendars": len(due), "error": type(exc).__name__})
+            for listing in self._listings(due):
+                async for page in listing:
+                    # Applied page by page: memory stays bounded by the page size.
+                    pages += 1
+                    events += len(page)
+                    applied += await self._meetings.apply_events(page)
+        except Exception as exc:
+            # Released for a retry after a pause; events already stored are marked for reconcile.
+            logger.warning("sync.failed", extra={"calendars": len(due), "error": type(exc).__name__})
             async with self._db.transaction() as session:
                 for d in due:
-                    await repo.finish_sync(session, due=d, cursor=d.cursor, succeeded=False)
+                    await repo.finish_sync(session, due=d, owner=PROCESS_ID, cursor=d.cursor, succeeded=False)
             return None
         async with self._db.transaction() as session:
             for d in due:
                 cursor = d.requested_until or (started - CLOCK_MARGIN)
                 if d.cursor is not None and cursor < d.cursor:
                     cursor = d.cursor
-                await repo.finish_sync(session, due=d, cursor=cursor, succeeded=True)
-        report = SyncReport(calendars=len(due), pages=pages, events=len(events), applied=applied)
+                await repo.finish_sync(session, due=d, owner=PROCESS_ID, cursor=cursor, succeeded=True)
+        report = SyncReport(calendars=len(due), pages=pages, events=events, applied=applied)
         logger.info(
             "sync.completed",
-            extra={"calendars": report.calendars, "pages": report.pages, "events": report.events, "applied": applied},
+            extra={"calendars": report.calendars, "pages": pages, "events": events, "applied": applied},
         )
         return report
 

@@ -9,12 +9,18 @@ from recall.errors import RecallNotFound
 from slackbot.blocks import connect as blocks
 from slackbot.calendar_oauth.flow import ConnectFlow, Requester
 from slackbot.services.connect_links import send_connect_links
-from slackbot.slack_gateway import SlackGateway
+from slackbot.slack_gateway import SLACK_FAILURES, SlackGateway, slack_error_name
 from slackbot.words import provider_label
+from storage import meetings as meetings_repo
 from storage import repositories as repo
 from storage.db import Database
+from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
+
+
+class CalendarStatusNotDelivered(Exception):
+    """The member could not be told (Slack refused); the webhook delivery is retried."""
 
 
 class CalendarStatusService:
@@ -38,6 +44,8 @@ class CalendarStatusService:
             if connection is None:
                 return
             connection.status = calendar.status
+            if calendar.status == "disconnected":
+                await meetings_repo.forget_bots(session, connection_id=connection.id, now=utcnow())
             member = connection.member
             requester = Requester(
                 team_id=member.team_id, user_id=member.slack_user_id, enterprise_id=member.enterprise_id
@@ -47,9 +55,13 @@ class CalendarStatusService:
         if calendar.status == "disconnected" and notified != "disconnected":
             if provider not in self._flow.providers:
                 return
-            await send_connect_links(
-                flow=self._flow, gateway=self._gateway, requester=requester, providers=[provider], reconnect=True
-            )
+            try:
+                await send_connect_links(
+                    flow=self._flow, gateway=self._gateway, requester=requester, providers=[provider], reconnect=True
+                )
+            except SLACK_FAILURES as exc:
+                # Not marked as told: the delivery is retried with back-off.
+                raise CalendarStatusNotDelivered(slack_error_name(exc)) from None
             await self._mark_notified(recall_calendar_id, "disconnected")
         elif calendar.status == "connected" and notified == "disconnected":
             label = provider_label(provider)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from recall.client import RecallClient
 from recall.errors import RecallError
+from storage import deliveries as deliveries_repo
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import CalendarConnection
@@ -20,6 +21,12 @@ class ConnectionInfo:
     email: str
     status: str
     recall_calendar_id: str
+
+
+@dataclass(frozen=True)
+class DisconnectResult:
+    removed: list[ConnectionInfo]
+    failed: list[ConnectionInfo]  # Recall could not delete these; they stay connected
 
 
 def _info(connection: CalendarConnection) -> ConnectionInfo:
@@ -61,25 +68,31 @@ class ConnectionService:
                 result.append(_info(connection))
             return result
 
-    async def disconnect(self, *, team_id: str, user_id: str, provider: str | None) -> list[ConnectionInfo]:
-        """Delete the Recall calendar(s) and our rows. Raises RecallError (having changed nothing for
-        that calendar) when Recall cannot be reached."""
+    async def disconnect(self, *, team_id: str, user_id: str, provider: str | None) -> DisconnectResult:
+        """Delete the Recall calendar(s) and our rows, one calendar at a time: a calendar Recall could not
+        delete is left exactly as it was and reported in ``failed``."""
         async with self._db.transaction() as session:
             member = await repo.find_member(session, team_id=team_id, slack_user_id=user_id)
             targets = [
                 _info(c) for c in (member.connections if member else []) if provider is None or c.provider == provider
             ]
-        removed: list[ConnectionInfo] = []
+        result = DisconnectResult(removed=[], failed=[])
         for target in targets:
-            # Deleting the Recall calendar also unschedules its future bots (recall-calendar-v2.md §5).
-            await self._recall.delete_calendar(target.recall_calendar_id)
+            try:
+                # Deleting the Recall calendar also unschedules its future bots (recall-calendar-v2.md §5).
+                await self._recall.delete_calendar(target.recall_calendar_id)
+            except RecallError as exc:
+                logger.warning("connections.disconnect_failed", extra={"error": type(exc).__name__})
+                result.failed.append(target)
+                continue
             async with self._db.transaction() as session:
                 connection = await repo.find_connection_by_calendar(session, target.recall_calendar_id)
                 if connection is not None:
                     await session.delete(connection)
-            removed.append(target)
+                await deliveries_repo.forget_sync(session, [target.recall_calendar_id])
+            result.removed.append(target)
             logger.info("connections.disconnected", extra={"team_id": team_id, "provider": target.provider})
-        return removed
+        return result
 
     async def purge_workspace(self, *, team_id: str, enterprise_id: str | None) -> int:
         """Delete every row we hold for a workspace; its Recall calendars are deleted now or by the retry job."""
@@ -88,6 +101,7 @@ class ConnectionService:
             for calendar_id in calendar_ids:
                 await repo.schedule_calendar_deletion(session, calendar_id)
             members = await repo.delete_workspace(session, team_id=team_id, enterprise_id=enterprise_id)
+            await deliveries_repo.forget_sync(session, calendar_ids)
         logger.info("workspace.purged", extra={"team_id": team_id, "members": members, "calendars": len(calendar_ids)})
         await self.retry_calendar_deletions(only=calendar_ids)
         return members

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -17,6 +20,10 @@ from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
 
+# Who holds a lease: renewing and finishing are refused to anyone else (a stalled process whose lease ran
+# out must not finish work another process has taken over).
+PROCESS_ID = f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"
+
 
 @asynccontextmanager
 async def holding(db: Database, *, model: type, keys: Sequence[object], lease: timedelta) -> AsyncIterator[None]:
@@ -27,7 +34,7 @@ async def holding(db: Database, *, model: type, keys: Sequence[object], lease: t
             await asyncio.sleep(lease.total_seconds() / 3)
             try:
                 async with db.transaction() as session:
-                    await repo.renew_leases(session, model=model, keys=keys, until=utcnow() + lease)
+                    await repo.renew_leases(session, model=model, keys=keys, owner=PROCESS_ID, until=utcnow() + lease)
             except SQLAlchemyError:
                 logger.warning("leases.renew_failed", extra={"count": len(keys)})
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from recall.models import parse_timestamp
 from slackbot.meetings.sync import CalendarSyncer
 from slackbot.services.calendar_status import CalendarStatusService
-from slackbot.webhooks.leases import holding
+from slackbot.webhooks.leases import PROCESS_ID, holding
 from storage import deliveries as repo
 from storage import repositories as connections_repo
 from storage.db import Database
@@ -20,9 +20,11 @@ from storage.models import WebhookDelivery, utcnow
 logger = logging.getLogger(__name__)
 
 HANDLED_EVENTS = frozenset({"calendar.update", "calendar.sync_events"})
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 12  # with back-off from 30 s to an hour: about seven hours of trying
 # Webhooks that arrive together (one per calendar) share one listing; wait this long for stragglers.
 DEFAULT_DEBOUNCE = timedelta(milliseconds=300)
+# ... but never for longer than this, so a steady stream of webhooks cannot starve the syncs.
+MAX_GATHER = timedelta(seconds=2)
 DEFAULT_LEASE = timedelta(seconds=60)
 
 
@@ -65,14 +67,18 @@ class DeliveryProcessor:
 
     async def drain(self) -> None:
         """Process everything stored and every sync it asked for, until nothing is left."""
+        loop = asyncio.get_running_loop()
         try:
+            gathering_since: float | None = None
             while True:
                 self._wake.clear()
                 handled = await self._process_deliveries()
                 if self._debounce and handled:
+                    gathering_since = gathering_since or loop.time()
                     await asyncio.sleep(self._debounce)
-                    if self._wake.is_set():
+                    if self._wake.is_set() and loop.time() - gathering_since < MAX_GATHER.total_seconds():
                         continue  # more webhooks arrived: gather them into the same listing
+                gathering_since = None
                 report = await self._syncer.run_pending()
                 if not handled and report is None and not self._wake.is_set():
                     return
@@ -88,7 +94,7 @@ class DeliveryProcessor:
         handled = 0
         while True:
             async with self._db.transaction() as session:
-                batch = await repo.claim_deliveries(session, lease=self._lease)
+                batch = await repo.claim_deliveries(session, owner=PROCESS_ID, lease=self._lease)
             if not batch:
                 return handled
             async with holding(self._db, model=WebhookDelivery, keys=[d.id for d in batch], lease=self._lease):
@@ -98,6 +104,7 @@ class DeliveryProcessor:
         handled = 0
         for delivery in batch:
             error: str | None = None
+            abandon = False
             try:
                 await self._handle(delivery)
             except Exception as exc:
@@ -105,9 +112,9 @@ class DeliveryProcessor:
                 error = type(exc).__name__
                 if delivery.attempts >= MAX_ATTEMPTS:
                     logger.error("webhooks.delivery_abandoned", extra={"delivery_id": delivery.id})
-                    error = None
+                    abandon = True
             async with self._db.transaction() as session:
-                await repo.finish_delivery(session, delivery.id, error=error)
+                await repo.finish_delivery(session, delivery, owner=PROCESS_ID, error=error, abandon=abandon)
             handled += 1
         return handled
 

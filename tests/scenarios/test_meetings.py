@@ -306,6 +306,20 @@ def test_meeting_without_link_gains_one(h: Harness) -> None:
     assert sum("Lunch" in m.text for m in h.dms(ADA)) == 1
 
 
+def make_retries_due(h: Harness) -> None:
+    """Skip the back-off a failed meeting waits before the repair job tries it again."""
+
+    async def due() -> None:
+        from sqlalchemy import update
+
+        from storage.models import Meeting
+
+        async with h.services.db.transaction() as session:
+            await session.execute(update(Meeting).values(retry_after=None))
+
+    h.run(due)
+
+
 def test_repair_retries_what_slack_and_recall_refused(h: Harness) -> None:
     cal = connect(h, ADA, "ada@acme.test")
     event = h.recall.add_event(cal, start_time=soon(30), title="Refused once")
@@ -314,6 +328,8 @@ def test_repair_retries_what_slack_and_recall_refused(h: Harness) -> None:
     h.slack.fail_next("chat.postMessage", error="ratelimited", status=429, retry_after=0)
     h.sync(cal)
     assert not any("Refused once" in m.text for m in h.dms(ADA))
+    assert h.run(h.services.meetings.repair) == 0  # backing off
+    make_retries_due(h)
     assert h.run(h.services.meetings.repair) == 1
     assert sum("Refused once" in m.text for m in h.dms(ADA)) == 1
 
@@ -323,6 +339,7 @@ def test_repair_retries_what_slack_and_recall_refused(h: Harness) -> None:
     h.recall.fail_next("POST", f"/api/v2/calendar-events/{event['id']}/bot/", 503, times=5)
     h.sync(cal)
     assert moved.strftime("%Y-%m-%dT%H:%M:%SZ") not in h.recall.bot_for_event(event["id"])["deduplication_key"]
+    make_retries_due(h)
     assert h.run(h.services.meetings.repair) == 1
     assert moved.strftime("%Y-%m-%dT%H:%M:%SZ") in h.recall.bot_for_event(event["id"])["deduplication_key"]
     assert h.run(h.services.meetings.repair) == 0

@@ -33,7 +33,7 @@ class HomeActions:
         action = body["actions"][0]
         provider = action.get("value") or ""
         if provider not in self._services.flow.providers:
-            return  # tampered or stale value; the Home view is republished below either way
+            return  # a tampered value, or a provider switched off since the Home tab was drawn
         requester = Requester(
             team_id=context.team_id or body["user"]["team_id"],
             user_id=context.user_id or body["user"]["id"],

@@ -13,7 +13,7 @@ from slackbot.ids import ActionId
 from slackbot.meetings.decision import Choice
 from slackbot.meetings.service import NotYourMeeting
 from slackbot.services.registry import Services
-from slackbot.words import explain_recall_error
+from slackbot.words import explain_recall_error, explain_refused_choice
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,13 @@ class MeetingButtons:
             logger.warning("meetings.button_refused", extra={"team_id": team_id, "action": action_id})
             await _refuse(respond)
             return
-        if outcome.error is not None:
+        if outcome.refused:
+            await respond(
+                text=explain_refused_choice(outcome.decision.state.value),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+        elif outcome.error is not None:
             await respond(text=explain_recall_error(outcome.error), response_type="ephemeral", replace_original=False)
 
 

@@ -11,9 +11,8 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from recall.errors import RecallError
 from slackbot.blocks import connect as blocks
-from slackbot.blocks.text import escape
+from slackbot.blocks.text import escape, truncate
 from slackbot.calendar_oauth.flow import Requester
 from slackbot.calendar_oauth.providers import PROVIDER_ALIASES
 from slackbot.services.connect_links import send_connect_links
@@ -131,32 +130,30 @@ class RecallCommand:
         if error:
             await respond(**blocks.usage(error).as_kwargs())
             return
-        try:
-            removed = await self._services.connections.disconnect(
-                team_id=requester.team_id, user_id=requester.user_id, provider=name
-            )
-        except RecallError as exc:
-            logger.warning("command.disconnect.recall_failed", extra={"error": type(exc).__name__})
-            await respond(
-                **blocks.plain(
-                    ":warning: Recall didn't answer, so nothing was disconnected. Please try "
-                    "`/recall disconnect` again in a few minutes."
-                ).as_kwargs()
-            )
-            return
-        if not removed:
+        result = await self._services.connections.disconnect(
+            team_id=requester.team_id, user_id=requester.user_id, provider=name
+        )
+        if not result.removed and not result.failed:
             what = provider_label(name) if name else "calendar"
             await respond(
                 **blocks.plain(f"You have no {what} connected, so there's nothing to disconnect.").as_kwargs()
             )
             return
-        lines = "\n".join(f"• {provider_label(r.provider)} ({escape(r.email)})" for r in removed)
-        await respond(
-            **blocks.plain(
-                f":wave: Disconnected:\n{lines}\nRecall deleted the calendar and any notetakers it had scheduled, "
+        parts = []
+        if result.removed:
+            lines = "\n".join(f"• {provider_label(r.provider)} ({escape(r.email)})" for r in result.removed)
+            parts.append(
+                f":wave: Disconnected:\n{lines}\nRecall deleted the calendar and any bots it had scheduled, "
                 "and I deleted your stored access. Type `/recall connect` to connect again."
-            ).as_kwargs()
-        )
+            )
+        if result.failed:
+            lines = "\n".join(f"• {provider_label(r.provider)} ({escape(r.email)})" for r in result.failed)
+            nothing = "nothing was disconnected" if not result.removed else "these are still connected"
+            parts.append(
+                f":warning: Recall didn't answer, so {nothing}:\n{lines}\nPlease try `/recall disconnect` "
+                "again in a few minutes."
+            )
+        await respond(**blocks.plain("\n\n".join(parts)).as_kwargs())
 
 
 def _command_word(provider: str) -> str:
@@ -164,5 +161,4 @@ def _command_word(provider: str) -> str:
 
 
 def _clip(text: str, limit: int = 40) -> str:
-    clipped = text if len(text) <= limit else text[:limit] + "…"
-    return clipped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
+    return escape(truncate(text, limit)).replace("`", "'")

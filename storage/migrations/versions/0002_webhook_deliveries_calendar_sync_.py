@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 00:51:15.000833
+Create Date: 2026-11-27 01:08:57.648452
 """
 
 from collections.abc import Sequence
@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("pending", sa.Boolean(), nullable=False),
         sa.Column("requests", sa.Integer(), nullable=False),
         sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("claimed_by", sa.String(length=64), nullable=True),
         sa.Column("last_synced_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("recall_calendar_id"),
     )
@@ -39,6 +40,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("claimed_by", sa.String(length=64), nullable=True),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.String(length=200), nullable=True),
@@ -70,6 +72,10 @@ def upgrade() -> None:
         sa.Column("message_ts", sa.String(length=32), nullable=True),
         sa.Column("rendered_hash", sa.String(length=64), nullable=True),
         sa.Column("rendered_state", sa.String(length=16), nullable=True),
+        sa.Column("needs_reconcile", sa.Boolean(), nullable=False),
+        sa.Column("posting_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("retry_after", sa.DateTime(timezone=True), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["connection_id"], ["calendar_connections.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("recall_event_id"),
