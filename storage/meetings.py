@@ -110,7 +110,7 @@ async def meetings_needing_repair(session: AsyncSession, *, now: datetime, limit
     rows = await session.scalars(
         select(Meeting.recall_event_id)
         .join(CalendarConnection, CalendarConnection.id == Meeting.connection_id)
-        .where(live, due, or_(Meeting.needs_reconcile.is_(True), bot_lags, message_missing))
+        .where(due, or_(Meeting.needs_reconcile.is_(True), and_(live, or_(bot_lags, message_missing))))
         .order_by(Meeting.start_time)
         .limit(limit)
     )

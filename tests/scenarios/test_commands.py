@@ -411,3 +411,16 @@ def test_app_home_shows_status_and_connects_from_a_button(h: Harness) -> None:
     assert h.event(app_home_opened_event(team_id=TEAM_ID, user_id=ADA, tab="messages")).status_code == 200
     assert len(h.dms(ADA)) == dms
     assert len(h.slack.calls_to("views.publish")) == 2
+
+
+def test_disconnect_reports_partial_failure(h: Harness) -> None:
+    h.microsoft.set_user(email="ada@outlook.test")
+    assert h.connect(user_id=ADA, provider="google", email="ada@acme.test").status_code == 200
+    assert h.connect(user_id=ADA, provider="microsoft", email="ada@outlook.test").status_code == 200
+    outlook = next(c for c in h.recall.calendars() if c["platform"] == "microsoft_outlook")
+    h.recall.fail_next("DELETE", f"/api/v2/calendars/{outlook['id']}/", 503, times=5)
+    _, name = h.slash("disconnect", user_id=ADA)
+    reply = " ".join(h.replies(name))
+    assert "Disconnected" in reply and "ada@acme.test" in reply
+    assert "still connected" in reply and "ada@outlook.test" in reply
+    assert [c["id"] for c in h.recall.calendars()] == [outlook["id"]]

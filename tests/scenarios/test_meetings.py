@@ -343,3 +343,72 @@ def test_repair_retries_what_slack_and_recall_refused(h: Harness) -> None:
     assert h.run(h.services.meetings.repair) == 1
     assert moved.strftime("%Y-%m-%dT%H:%M:%SZ") in h.recall.bot_for_event(event["id"])["deduplication_key"]
     assert h.run(h.services.meetings.repair) == 0
+
+
+def test_stale_buttons_on_ended_or_cancelled_meetings_change_nothing(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(30), title="Gone")
+    h.sync(cal)
+    h.recall.delete_event(event["id"])
+    h.sync(cal)
+    posts = len(h.recall.calls_to("POST", "/api/v2/calendar-events/"))
+    _, name = h.click(action_id="schedule_bot", value=event["id"], user_id=ADA)
+    assert any("cancelled, so nothing was changed" in t for t in h.replies(name))
+    assert len(h.recall.calls_to("POST", "/api/v2/calendar-events/")) == posts
+
+    async def choice() -> str | None:
+        from storage.models import Meeting
+
+        async with h.services.db.transaction() as session:
+            return (await session.get(Meeting, event["id"])).choice
+
+    assert h.run(choice) is None
+
+
+def test_a_slack_failure_mid_sync_is_repaired_later(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    first = h.recall.add_event(cal, start_time=soon(30), title="First")
+    second = h.recall.add_event(cal, start_time=soon(31), title="Second")
+    h.sync(cal)
+    original = message_for(h, ADA, first["id"])
+    h.recall.delete_event(first["id"])
+    h.recall.delete_event(second["id"])
+    for _ in range(3):  # every attempt slack_sdk makes
+        h.slack.fail_next("chat.update", error="ratelimited", status=429, retry_after=0)
+    h.sync(cal)
+    stale = h.slack.message(original.channel, original.ts)
+    assert "Cancelled" not in str(stale.blocks)
+    assert sum("Cancelled" in str(m.blocks) for m in h.dms(ADA)) == 1  # the other meeting went on
+    make_retries_due(h)
+    h.run(h.services.meetings.repair)
+    assert "Cancelled" in str(h.slack.message(original.channel, original.ts).blocks)
+
+
+def test_bots_come_back_after_a_disconnect_and_reconnect(h: Harness) -> None:
+    from tests.scenarios.harness import catalogue_payload
+
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(30), title="Weekly")
+    h.sync(cal)
+    h.click(action_id="schedule_bot", value=event["id"], user_id=ADA)
+    h.recall.set_calendar_status(cal, "disconnected")  # Recall unschedules the calendar's bots
+    h.webhook(catalogue_payload("calendar.update", calendar_id=cal))
+    assert h.recall.bot_for_event(event["id"]) is None
+    posts = len(h.recall.calls_to("POST", "/api/v2/calendar-events/"))
+    h.run(h.services.meetings.repair)
+    assert len(h.recall.calls_to("POST", "/api/v2/calendar-events/")) == posts  # not while disconnected
+
+    started = h.open_link(h.latest_link(ADA, "google"))
+    h.follow_callback(h.consent("google", started.headers["location"], email="ada@acme.test"))
+    h.recall.set_calendar_status(cal, "connected")
+    h.webhook(catalogue_payload("calendar.update", calendar_id=cal))
+    h.run(h.services.meetings.repair)
+    assert h.recall.bot_for_event(event["id"]) is not None
+    assert "Bot scheduled" in str(message_for(h, ADA, event["id"]).blocks)
+
+
+def test_connecting_lists_the_calendar_even_without_a_webhook(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    h.recall.add_event(cal, start_time=soon(30), title="No webhook came")
+    h.run(h.services.syncer.run_pending)
+    assert any("No webhook came" in m.text for m in h.dms(ADA))
