@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
+from slackbot.install_pages import install_callbacks
 from slackbot.listeners import register_listeners
 from slackbot.services.registry import Services
 from slackbot.slack_gateway import retry_handlers
@@ -69,6 +70,7 @@ def build_bolt_app(services: Services, *, process_before_response: bool = False)
                 installation_store=services.installation_store,
                 state_store=build_state_store(services.db.engine),
                 state_expiration_seconds=INSTALL_STATE_EXPIRATION_SECONDS,
+                callback_options=install_callbacks(services.gateway),
             ),
             process_before_response=process_before_response,
         )
