@@ -33,9 +33,7 @@ from tests.scenarios.test_connect import (
     delete_at_recall,
     finish_with,
 )
-from tests.twins.fake_recall import FakeRecall
-from tests.twins.fake_slack import FakeSlack, Message, app_home_opened_event, sign_slack_request
-from tests.twins.oauth_providers import OAuth2MockServer, OidcProviderMock
+from tests.twins.fake_slack import Message, app_home_opened_event, sign_slack_request
 
 USAGE = "Recall notetaker commands"
 # The "Google" stand-in (oidc-provider-mock: Flask, werkzeug, authlib's server side) logs on its own threads.
@@ -46,26 +44,6 @@ STAND_IN_LOGGERS = ("werkzeug", "oidc_provider_mock", "authlib.oauth2.rfc6749.")
 def _one_ssl_context() -> Iterator[None]:
     with shared_ssl_context():
         yield
-
-
-@pytest.fixture
-def h(
-    database_url: str,
-    fake_slack: FakeSlack,
-    fake_recall: FakeRecall,
-    oidc_provider: OidcProviderMock,
-    oauth2_mock_server: OAuth2MockServer,
-) -> Iterator[Harness]:
-    with Harness(
-        database_url=database_url,
-        slack=fake_slack,
-        recall=fake_recall,
-        google=oidc_provider,
-        microsoft=oauth2_mock_server,
-    ) as harness:
-        fake_slack.add_user(TEAM_ID, ADA, name="ada")
-        fake_slack.add_user(TEAM_ID, BOB, name="bob")
-        yield harness
 
 
 def ack(response: httpx.Response) -> str:

@@ -40,26 +40,6 @@ def _one_ssl_context() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def h(
-    database_url: str,
-    fake_slack: FakeSlack,
-    fake_recall: FakeRecall,
-    oidc_provider: OidcProviderMock,
-    oauth2_mock_server: OAuth2MockServer,
-) -> Iterator[Harness]:
-    with Harness(
-        database_url=database_url,
-        slack=fake_slack,
-        recall=fake_recall,
-        google=oidc_provider,
-        microsoft=oauth2_mock_server,
-    ) as harness:
-        fake_slack.add_user(TEAM_ID, ADA, name="ada")
-        fake_slack.add_user(TEAM_ID, BOB, name="bob")
-        yield harness
-
-
 def _with_users(harness: Harness) -> Harness:
     harness.slack.add_user(TEAM_ID, ADA, name="ada")
     harness.slack.add_user(TEAM_ID, BOB, name="bob")

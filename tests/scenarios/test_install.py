@@ -32,7 +32,7 @@ from tests.twins.fake_slack import (
     sign_slack_request,
     tokens_revoked_event,
 )
-from tests.twins.oauth_providers import OAuth2MockServer, OidcProviderMock
+from tests.twins.oauth_providers import OidcProviderMock
 
 TEAM_B = "T0BETA00001"
 CAROL = "U0CAROL0001"
@@ -42,26 +42,6 @@ CAROL = "U0CAROL0001"
 def _one_ssl_context() -> Iterator[None]:
     with shared_ssl_context():
         yield
-
-
-@pytest.fixture
-def h(
-    database_url: str,
-    fake_slack: FakeSlack,
-    fake_recall: FakeRecall,
-    oidc_provider: OidcProviderMock,
-    oauth2_mock_server: OAuth2MockServer,
-) -> Iterator[Harness]:
-    with Harness(
-        database_url=database_url,
-        slack=fake_slack,
-        recall=fake_recall,
-        google=oidc_provider,
-        microsoft=oauth2_mock_server,
-    ) as harness:
-        fake_slack.add_user(TEAM_ID, ADA, name="ada")
-        fake_slack.add_user(TEAM_ID, BOB, name="bob")
-        yield harness
 
 
 def two_members_connected(h: Harness) -> list[str]:

@@ -2,39 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from tests.conftest import TEAM_ID
 from tests.scenarios.harness import Harness
-from tests.twins.fake_recall import FakeRecall
-from tests.twins.fake_slack import FakeSlack, Message
-from tests.twins.oauth_providers import OAuth2MockServer, OidcProviderMock
+from tests.twins.fake_slack import Message
 
 ADA = "U0ADA00001"
 BOB = "U0BOB00001"
-
-
-@pytest.fixture
-def h(
-    database_url: str,
-    fake_slack: FakeSlack,
-    fake_recall: FakeRecall,
-    oidc_provider: OidcProviderMock,
-    oauth2_mock_server: OAuth2MockServer,
-) -> Iterator[Harness]:
-    with Harness(
-        database_url=database_url,
-        slack=fake_slack,
-        recall=fake_recall,
-        google=oidc_provider,
-        microsoft=oauth2_mock_server,
-    ) as harness:
-        fake_slack.add_user(TEAM_ID, ADA, name="ada")
-        fake_slack.add_user(TEAM_ID, BOB, name="bob")
-        yield harness
 
 
 def connect(h: Harness, user_id: str, email: str, provider: str = "google") -> str:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -15,28 +13,7 @@ from storage.models import CalendarConnection, WebhookDelivery
 from tests.conftest import TEAM_ID
 from tests.scenarios.harness import WEBHOOK_SECRET, Harness, catalogue_payload
 from tests.scenarios.test_meetings import ADA, connect, soon
-from tests.twins.fake_recall import FakeRecall, make_webhook_secret, sign_webhook
-from tests.twins.fake_slack import FakeSlack
-from tests.twins.oauth_providers import OAuth2MockServer, OidcProviderMock
-
-
-@pytest.fixture
-def h(
-    database_url: str,
-    fake_slack: FakeSlack,
-    fake_recall: FakeRecall,
-    oidc_provider: OidcProviderMock,
-    oauth2_mock_server: OAuth2MockServer,
-) -> Iterator[Harness]:
-    with Harness(
-        database_url=database_url,
-        slack=fake_slack,
-        recall=fake_recall,
-        google=oidc_provider,
-        microsoft=oauth2_mock_server,
-    ) as harness:
-        fake_slack.add_user(TEAM_ID, ADA, name="ada")
-        yield harness
+from tests.twins.fake_recall import make_webhook_secret, sign_webhook
 
 
 def deliveries(h: Harness) -> int:
