@@ -66,9 +66,19 @@ class SlackGateway:
         self._bot_token = bot_token or None
         self._store = installation_store
         self._dm_channels: dict[tuple[str, str], str] = {}
+        self._session: aiohttp.ClientSession | None = None
 
     def client(self, token: str | None = None) -> AsyncWebClient:
-        return AsyncWebClient(token=token, base_url=self._api_url, retry_handlers=retry_handlers())
+        """A client on one shared connection pool (slack_sdk otherwise opens a connection per call)."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return AsyncWebClient(
+            token=token, base_url=self._api_url, retry_handlers=retry_handlers(), session=self._session
+        )
+
+    async def aclose(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
 
     async def client_for(self, *, team_id: str, enterprise_id: str | None = None) -> AsyncWebClient:
         if self._bot_token:

@@ -112,6 +112,10 @@ async def request_sync(
             )
         )
         return
+    if until is not None and sync.cursor is not None and until <= sync.cursor and not sync.pending:
+        # A finished listing started after `until` already covered every change up to it (a redelivery,
+        # or Recall re-announcing a sync that changed nothing): no listing needed.
+        return
     sync.pending = True
     sync.requests += 1
     if until is not None and (sync.requested_until is None or until > sync.requested_until):

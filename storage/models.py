@@ -152,7 +152,8 @@ class Meeting(Base):
     __tablename__ = "meetings"
     __table_args__ = (
         Index("ix_meetings_connection_start", "connection_id", "start_time"),
-        Index("ix_meetings_team_id", "team_id"),
+        Index("ix_meetings_team_scheduled_key", "team_id", "scheduled_key"),
+        Index("ix_meetings_team_current_key", "team_id", "current_key"),
     )
 
     recall_event_id: Mapped[str] = mapped_column(String(64), primary_key=True)

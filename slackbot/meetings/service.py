@@ -255,7 +255,6 @@ class MeetingService:
             if meeting is None:
                 return ChoiceOutcome(decision, error)
             meeting.scheduled_key = scheduled_key
-            decision = await self._decide(session, meeting, member)
             if error is not None and decision.wants_bot and scheduled_key is None:
                 # The bot could not be scheduled: show the truth (not scheduled) until it is.
                 decision = await self._decide(session, meeting, member, choice_override=None)

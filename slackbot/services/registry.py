@@ -40,6 +40,7 @@ class Services:
 
     async def aclose(self) -> None:
         await self.recall.aclose()
+        await self.gateway.aclose()
         await self.http.aclose()
         await self.db.dispose()
 

@@ -9,7 +9,7 @@ import logging
 from datetime import timedelta
 
 from recall.models import parse_timestamp
-from slackbot.meetings.sync import CalendarSyncer
+from slackbot.meetings.sync import CLOCK_MARGIN, CalendarSyncer
 from slackbot.services.calendar_status import CalendarStatusService
 from slackbot.webhooks.leases import PROCESS_ID, holding
 from storage import deliveries as repo
@@ -129,10 +129,13 @@ class DeliveryProcessor:
             return
         until = parse_timestamp(data["last_updated_ts"]) if data.get("last_updated_ts") else None
         async with self._db.transaction() as session:
-            if await connections_repo.find_connection_by_calendar(session, calendar_id) is None:
+            connection = await connections_repo.find_connection_by_calendar(session, calendar_id)
+            if connection is None:
                 logger.info("webhooks.unknown_calendar", extra={"event": delivery.event_type})
                 return
-            await repo.request_sync(session, recall_calendar_id=calendar_id, until=until)
+            # A calendar never listed: Recall made its events after we connected it, which bounds the listing.
+            since = connection.created_at - CLOCK_MARGIN
+            await repo.request_sync(session, recall_calendar_id=calendar_id, until=until, since=since)
 
     async def cleanup(self, *, keep: timedelta = timedelta(days=7)) -> int:
         async with self._db.transaction() as session:

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 01:08:57.648452
+Create Date: 2026-11-27 01:40:53.983232
 """
 
 from collections.abc import Sequence
@@ -82,12 +82,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("meetings", schema=None) as batch_op:
         batch_op.create_index("ix_meetings_connection_start", ["connection_id", "start_time"], unique=False)
-        batch_op.create_index("ix_meetings_team_id", ["team_id"], unique=False)
+        batch_op.create_index("ix_meetings_team_current_key", ["team_id", "current_key"], unique=False)
+        batch_op.create_index("ix_meetings_team_scheduled_key", ["team_id", "scheduled_key"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("meetings", schema=None) as batch_op:
-        batch_op.drop_index("ix_meetings_team_id")
+        batch_op.drop_index("ix_meetings_team_scheduled_key")
+        batch_op.drop_index("ix_meetings_team_current_key")
         batch_op.drop_index("ix_meetings_connection_start")
 
     op.drop_table("meetings")
