@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -66,6 +67,7 @@ class SlackGateway:
         self._bot_token = bot_token or None
         self._store = installation_store
         self._dm_channels: dict[tuple[str, str], str] = {}
+        self._dm_locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._session: aiohttp.ClientSession | None = None
 
     def client(self, token: str | None = None) -> AsyncWebClient:
@@ -93,8 +95,11 @@ class SlackGateway:
     async def dm_channel(self, client: AsyncWebClient, *, team_id: str, user_id: str) -> str:
         key = (team_id, user_id)
         if key not in self._dm_channels:
-            response = await client.conversations_open(users=user_id)
-            self._dm_channels[key] = response["channel"]["id"]
+            async with self._dm_locks.setdefault(key, asyncio.Lock()):
+                if key not in self._dm_channels:  # opened while we waited
+                    response = await client.conversations_open(users=user_id)
+                    self._dm_channels[key] = response["channel"]["id"]
+            self._dm_locks.pop(key, None)
         return self._dm_channels[key]
 
     async def send_dm(
