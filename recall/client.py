@@ -28,6 +28,7 @@ from recall.errors import (
     api_error_from_response,
 )
 from recall.models import Calendar, CalendarEvent, format_timestamp
+from recall.pacing import Pacer
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class RecallClient:
         sleep: Sleep = asyncio.sleep,
         timeout: float = 30.0,
         jitter: Callable[[float], float] | None = None,
+        list_calls_per_minute: int = 50,
     ) -> None:
         if not api_key:
             raise ValueError("api_key is required")
@@ -77,6 +79,9 @@ class RecallClient:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._sleep = sleep
+        # Recall allows 60 list calls a minute per endpoint for the whole workspace; stay under it.
+        self._list_pacers: dict[str, Pacer] = {}
+        self._list_calls_per_minute = list_calls_per_minute
         # jitter(upper) -> a random float in [0, upper]; injectable for deterministic tests.
         self._jitter = jitter or (lambda upper: random.uniform(0.0, upper))  # noqa: S311 - not crypto
 
@@ -237,8 +242,10 @@ class RecallClient:
     async def _pages(self, path: str, query: Query) -> AsyncIterator[list[dict[str, Any]]]:
         url: httpx.URL | None = self._url(path, query)
         page_number = 0
+        pacer = self._list_pacers.setdefault(path, Pacer(self._list_calls_per_minute, sleep=self._sleep))
         while url is not None:
             page_number += 1
+            await pacer.wait_turn()
             response = await self._request("GET", url)
             data = _json_object(response)
             results = data.get("results")
