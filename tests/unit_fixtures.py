@@ -29,3 +29,18 @@ def isolate_settings(monkeypatch: pytest.MonkeyPatch, workdir: Path) -> None:
     for key in list(os.environ):
         if key.lower() in names:
             monkeypatch.delenv(key, raising=False)
+
+
+# Every table the migrations create.
+EXPECTED_TABLES = {
+    "members",
+    "calendar_connections",
+    "calendar_oauth_states",
+    "pending_calendar_deletions",
+    "webhook_deliveries",
+    "calendar_syncs",
+    "meetings",
+    "slack_installations",
+    "slack_bots",
+    "slack_oauth_states",
+}

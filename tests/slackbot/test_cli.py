@@ -13,20 +13,8 @@ import yaml
 
 from slackbot.cli import build_parser, main
 from storage.migrate import head_revision
-from tests.unit_fixtures import isolate_settings
+from tests.unit_fixtures import EXPECTED_TABLES, isolate_settings
 
-EXPECTED_TABLES = {
-    "members",
-    "calendar_connections",
-    "calendar_oauth_states",
-    "pending_calendar_deletions",
-    "webhook_deliveries",
-    "calendar_syncs",
-    "meetings",
-    "slack_installations",
-    "slack_bots",
-    "slack_oauth_states",
-}
 MISSING_NAMES = [
     "SECRET_KEY",
     "SLACK_SIGNING_SECRET",

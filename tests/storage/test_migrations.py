@@ -28,20 +28,7 @@ import storage.slack_tables  # noqa: F401 - registers Slack's tables on Base.met
 from storage.db import create_engine
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.models import Base
-
-EXPECTED_TABLES = {
-    "members",
-    "calendar_connections",
-    "calendar_oauth_states",
-    "pending_calendar_deletions",
-    "webhook_deliveries",
-    "calendar_syncs",
-    "meetings",
-    "slack_installations",
-    "slack_bots",
-    "slack_oauth_states",
-}
-
+from tests.unit_fixtures import EXPECTED_TABLES
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Fresh databases

@@ -161,7 +161,29 @@ def _add_state(location: str, state: str) -> str:
     return urlunsplit(parts._replace(query=urlencode([*query, ("state", state)])))
 
 
-class OidcProviderMock:
+class _DiscoveredEndpoints:
+    """Endpoints read from the stand-in's discovery document (``self.metadata``)."""
+
+    metadata: dict[str, Any]
+
+    @property
+    def authorization_endpoint(self) -> str:
+        return self.metadata["authorization_endpoint"]
+
+    @property
+    def token_endpoint(self) -> str:
+        return self.metadata["token_endpoint"]
+
+    @property
+    def userinfo_endpoint(self) -> str:
+        return self.metadata["userinfo_endpoint"]
+
+    @property
+    def jwks_uri(self) -> str:
+        return self.metadata["jwks_uri"]
+
+
+class OidcProviderMock(_DiscoveredEndpoints):
     """The "Google" stand-in: ``oidc_provider_mock.app()`` served by werkzeug on 127.0.0.1."""
 
     def __init__(
@@ -229,22 +251,6 @@ class OidcProviderMock:
     @property
     def issuer(self) -> str:
         return self.metadata["issuer"]
-
-    @property
-    def authorization_endpoint(self) -> str:
-        return self.metadata["authorization_endpoint"]
-
-    @property
-    def token_endpoint(self) -> str:
-        return self.metadata["token_endpoint"]
-
-    @property
-    def userinfo_endpoint(self) -> str:
-        return self.metadata["userinfo_endpoint"]
-
-    @property
-    def jwks_uri(self) -> str:
-        return self.metadata["jwks_uri"]
 
     # -- setup helpers (synchronous: usable from sync fixtures; the server runs on its own thread)
     def register_client(
@@ -363,7 +369,7 @@ def require_oauth2_mock_server_installed() -> str:
     return node
 
 
-class OAuth2MockServer:
+class OAuth2MockServer(_DiscoveredEndpoints):
     """The "Microsoft" stand-in: ``oauth2_mock_server.mjs`` (npm oauth2-mock-server) on 127.0.0.1."""
 
     def __init__(
@@ -459,22 +465,6 @@ class OAuth2MockServer:
     @property
     def metadata_url(self) -> str:
         return self.issuer + DISCOVERY_PATH
-
-    @property
-    def authorization_endpoint(self) -> str:
-        return self.metadata["authorization_endpoint"]
-
-    @property
-    def token_endpoint(self) -> str:
-        return self.metadata["token_endpoint"]
-
-    @property
-    def userinfo_endpoint(self) -> str:
-        return self.metadata["userinfo_endpoint"]
-
-    @property
-    def jwks_uri(self) -> str:
-        return self.metadata["jwks_uri"]
 
     # -- control
     def control(self, **command: Any) -> dict[str, Any]:
