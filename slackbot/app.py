@@ -16,11 +16,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from slackbot.bolt_app import build_bolt_app
-from slackbot.calendar_oauth.routes import calendar_routes
 from slackbot.jobs import build_scheduler
-from slackbot.services.registry import Services, build_services
+from slackbot.registry import Services, build_services
 from slackbot.settings import Settings
-from slackbot.webhooks.routes import webhook_routes
+from slackbot.web.calendar import calendar_routes
+from slackbot.web.webhook import webhook_routes
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def create_app(
         Route("/slack/events", slack, methods=["POST"]),
         Route("/slack/install", slack, methods=["GET"]),
         Route("/slack/oauth_redirect", slack, methods=["GET"]),
-        *calendar_routes(services),
+        *calendar_routes(connect=services.connect, gateway=services.gateway, public_url=settings.public_base_url),
         *webhook_routes(db=services.db, secret=settings.recall_webhook_secret, processor=services.processor),
         Route("/healthz", healthz, methods=["GET"]),
     ]

@@ -1,19 +1,32 @@
-"""Build the Bolt AsyncApp: single-workspace token or multi-workspace install flow."""
+"""Build the Bolt AsyncApp: single-workspace token or multi-workspace install flow, the middleware that puts the
+member into the context, the one error handler, and the listeners."""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
-from slackbot.install_pages import install_callbacks
 from slackbot.listeners import register_listeners
-from slackbot.services.registry import Services
-from slackbot.slack_gateway import retry_handlers
-from slackbot.slack_store import INSTALL_STATE_EXPIRATION_SECONDS, build_state_store
+from slackbot.registry import Services
+from slackbot.requester import Requester
+from slackbot.services.reconciler import NotYourMeeting
+from slackbot.slack.gateway import SLACK_FAILURES, retry_handlers, slack_error_name
+from slackbot.slack.installation_store import INSTALL_STATE_EXPIRATION_SECONDS, build_state_store
+from slackbot.web.install_pages import install_callbacks
+from slackbot.words import commands as command_words
+from slackbot.words import meetings as meeting_words
+
+logger = logging.getLogger(__name__)
 
 # Kept equal to manifest.yml's oauth_config.scopes.bot (tests/test_manifest.py checks).
 BOT_SCOPES = ("commands", "chat:write", "im:write", "users:read")
@@ -49,6 +62,40 @@ def _redact_slack_sdk_logs() -> None:
         web_logger.addFilter(RedactSlackTokens())
 
 
+async def attach_requester(
+    context: AsyncBoltContext, body: dict[str, Any], next: Callable[[], Awaitable[None]]
+) -> None:
+    """Put the member behind the request into the context as ``requester`` (listeners take it as an argument)."""
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    team_id = context.team_id or body.get("team_id") or user.get("team_id") or (body.get("team") or {}).get("id")
+    user_id = context.user_id or body.get("user_id") or user.get("id")
+    if team_id and user_id:
+        context["requester"] = Requester(team_id=team_id, user_id=user_id, enterprise_id=context.enterprise_id)
+    await next()
+
+
+async def explain_error(
+    error: Exception, ack: AsyncAck, respond: AsyncRespond | None, context: AsyncBoltContext
+) -> None:
+    """The one place a listener's failure becomes words for the member (domain errors first, then outages)."""
+    if isinstance(error, NotYourMeeting):
+        logger.warning("slack.refused_not_owner", extra={"team_id": context.team_id})
+        text = meeting_words.NOT_YOURS
+    elif isinstance(error, SQLAlchemyError | ConnectionError):
+        logger.warning("slack.database_unavailable", extra={"error": type(error).__name__})
+        text = command_words.TRY_AGAIN_SOON
+    elif isinstance(error, SLACK_FAILURES):
+        logger.warning("slack.call_failed", extra={"error": slack_error_name(error)})
+        text = command_words.TRY_AGAIN_SOON
+    else:
+        logger.exception("slack.listener_failed", exc_info=error)
+        text = command_words.SOMETHING_WENT_WRONG
+    if ack.response is None:
+        await ack(text=text, response_type="ephemeral")
+    elif respond is not None and context.response_url:
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+
+
 def build_bolt_app(services: Services, *, process_before_response: bool = False) -> AsyncApp:
     settings = services.settings
     _redact_slack_sdk_logs()
@@ -82,5 +129,7 @@ def build_bolt_app(services: Services, *, process_before_response: bool = False)
             ),
             process_before_response=process_before_response,
         )
+    app.use(attach_requester)
+    app.error(explain_error)
     register_listeners(app, services)
     return app

@@ -1,4 +1,4 @@
-"""`recall-slackbot serve | worker | migrate | manifest --public-url URL`."""
+"""`recall-slackbot serve | worker | migrate | rotate-keys | manifest --public-url URL | --version`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,18 @@ import logging
 import sys
 
 from slackbot.settings import ConfigError, Settings, load_settings
+from storage.crypto import DecryptionError
 
 logger = logging.getLogger("slackbot")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("recall-slackbot")
+    except PackageNotFoundError:  # pragma: no cover - running from a plain checkout
+        return "unknown"
 
 
 def _configure_logging() -> None:
@@ -46,7 +56,7 @@ def cmd_serve(settings: Settings) -> int:
 
 def cmd_worker(settings: Settings) -> int:
     from slackbot.jobs import build_scheduler
-    from slackbot.services.registry import build_services
+    from slackbot.registry import build_services
 
     settings.require_complete()
 
@@ -73,6 +83,30 @@ def cmd_migrate(settings: Settings) -> int:
     return 0
 
 
+def cmd_rotate_keys(settings: Settings) -> int:
+    from storage.crypto import TokenCipher
+    from storage.db import Database
+    from storage.key_rotation import rotate_secrets
+
+    if not settings.secret_keys:
+        raise ConfigError("SECRET_KEY is not set: put the new key first, then the old ones, comma-separated")
+
+    async def run() -> None:
+        db = Database.from_url(settings.database_url)
+        try:
+            async with db.transaction() as session:
+                report = await rotate_secrets(session, TokenCipher(settings.secret_keys))
+        finally:
+            await db.dispose()
+        print(
+            f"Re-encrypted {report.refresh_tokens} calendar refresh tokens, {report.code_verifiers} pending sign-ins "
+            f"and {report.slack_tokens} Slack tokens with the first SECRET_KEY. The other keys can now be removed."
+        )
+
+    asyncio.run(run())
+    return 0
+
+
 def cmd_manifest(public_url: str) -> int:
     from slackbot.manifest import render_manifest
 
@@ -82,10 +116,12 @@ def cmd_manifest(public_url: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="recall-slackbot", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the web app and the background jobs")
     sub.add_parser("worker", help="run the background jobs only (for several web replicas)")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    sub.add_parser("rotate-keys", help="re-encrypt stored secrets with the first SECRET_KEY")
     manifest = sub.add_parser("manifest", help="print manifest.yml for a deployment")
     manifest.add_argument("--public-url", required=True, help="base URL Slack reaches, e.g. https://bot.example.com")
     return parser
@@ -98,9 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging()
     try:
         settings = load_settings()
-        return {"serve": cmd_serve, "worker": cmd_worker, "migrate": cmd_migrate}[args.command](settings)
+        commands = {"serve": cmd_serve, "worker": cmd_worker, "migrate": cmd_migrate, "rotate-keys": cmd_rotate_keys}
+        return commands[args.command](settings)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
+        return 2
+    except DecryptionError:
+        print("A stored secret cannot be decrypted with any SECRET_KEY: keep the old key in the list.", file=sys.stderr)
         return 2
 
 

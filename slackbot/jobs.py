@@ -1,8 +1,8 @@
 """Background jobs (APScheduler), run by `serve` (unless RUN_JOBS=false) and by `worker`.
 
-Running them in several processes duplicates effort, not effects: webhooks and syncs are leased in the
-database, a meeting's first message is claimed before it is posted, Recall's schedule / unschedule calls
-are idempotent, and deletions tolerate 404. With several web replicas, set RUN_JOBS=false on them and run
+Running them in several processes duplicates effort, not effects: webhooks, listings and meetings are leased
+in the database (storage.leases), Recall's schedule / unschedule calls are idempotent, and deletions tolerate
+404. With several web replicas, set RUN_JOBS=false on them and run
 one `worker`.
 """
 
@@ -13,9 +13,9 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from slackbot.services.registry import Services
+from slackbot.registry import Services
 from storage import meetings as meetings_repo
-from storage import repositories as repo
+from storage import oauth_states
 from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 async def cleanup_expired_states(services: Services) -> int:
     """Forget connect links and OAuth states past their expiry."""
     async with services.db.transaction() as session:
-        removed = await repo.delete_expired_states(session, before=utcnow())
+        removed = await oauth_states.delete_expired_states(session, before=utcnow())
     if removed:
         logger.info("jobs.states_cleaned", extra={"count": removed})
     return removed

@@ -1,6 +1,7 @@
-"""The Slack app manifest (`manifest.yml` at the repository root) and its per-deployment rendering.
+"""The Slack app manifest (`slackbot/manifest.yml`, package data; `manifest.yml` at the repository root links to
+it) and its per-deployment rendering.
 
-`manifest.yml` carries the placeholder host `https://example.com`; `render_manifest(public_url)`
+It carries the placeholder host `https://example.com`; `render_manifest(public_url)`
 moves every URL in it under the deployment's PUBLIC_URL, keeping each URL's path. Manifest
 reference: https://docs.slack.dev/reference/app-manifest
 """
@@ -14,8 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-# The project is installed editable, so the repository root sits beside the package.
-MANIFEST_PATH = Path(__file__).resolve().parents[1] / "manifest.yml"
+# Shipped inside the package, so every install (wheel, `pip install .`, editable) can print it.
+MANIFEST_PATH = Path(__file__).resolve().parent / "manifest.yml"
 PLACEHOLDER_URL = "https://example.com"
 
 # Routes Slack calls (contract: DESIGN.md > Runtime).
@@ -26,7 +27,7 @@ OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
 def load_manifest(path: Path = MANIFEST_PATH) -> dict[str, Any]:
     """The manifest as a dict, with its placeholder URLs."""
     if not path.is_file():
-        raise FileNotFoundError(f"Slack app manifest not found at {path}; it lives at the repository root")
+        raise FileNotFoundError(f"Slack app manifest not found at {path}; reinstall the package")
     manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(manifest, dict):
         raise ValueError(f"{path} does not hold a YAML mapping")

@@ -108,15 +108,6 @@ class Settings(BaseSettings):
     def secret_keys(self) -> list[str]:
         return [k.strip() for k in self.secret_key.split(",") if k.strip()]
 
-    def enabled_providers(self) -> list[str]:
-        """Calendar providers with OAuth credentials configured, in display order."""
-        providers = []
-        if self.google_client_id and self.google_client_secret:
-            providers.append("google")
-        if self.microsoft_client_id and self.microsoft_client_secret:
-            providers.append("microsoft")
-        return providers
-
 
 def load_settings(**overrides: object) -> Settings:
     """Read settings; a malformed value becomes one clear error."""

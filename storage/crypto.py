@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -48,7 +47,3 @@ class TokenCipher:
 def lookup_hash(value: str) -> str:
     """A stable one-way hash used to find a random token in the database without storing it."""
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def constant_time_equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())

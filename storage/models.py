@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from storage.lifecycle import DeliveryStatus, ReconcileStatus, SyncStatus
 
 
 def utcnow() -> datetime:
@@ -34,6 +37,26 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     pass
+
+
+def status_column(enum: type[StrEnum]) -> Enum:
+    """A lifecycle status stored as its value (a VARCHAR with a CHECK, the same on SQLite and PostgreSQL)."""
+    return Enum(
+        enum,
+        name=f"{enum.__name__.lower()}",
+        native_enum=False,
+        create_constraint=False,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class LeaseColumns:
+    """Rows that processes claim (storage.leases): who holds the row, and until when."""
+
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Member(Base):
@@ -109,51 +132,55 @@ class PendingCalendarDeletion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class WebhookDelivery(Base):
+class WebhookDelivery(LeaseColumns, Base):
     """A verified Recall webhook, stored before it is acknowledged and processed after."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (Index("ix_webhook_deliveries_pending", "processed_at", "received_at"),)
+    __table_args__ = (Index("ix_webhook_deliveries_status_due", "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(String(128), unique=True)
     event_type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[DeliveryStatus] = mapped_column(status_column(DeliveryStatus), default=DeliveryStatus.PENDING)
+    # Not to be processed before this (set after a failed attempt: back-off).
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(200))
 
 
-class CalendarSync(Base):
+class CalendarSync(LeaseColumns, Base):
     """Per Recall calendar: how far its events have been listed, and whether a listing is due."""
 
     __tablename__ = "calendar_syncs"
+    __table_args__ = (Index("ix_calendar_syncs_status_due", "status", "due_at"),)
 
     recall_calendar_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[SyncStatus] = mapped_column(status_column(SyncStatus), default=SyncStatus.DUE)
+    # Not before this (a failed listing pauses before the next try).
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # `updated_at__gte` for the next listing; None means "the whole window" (first sync).
     cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The newest `last_updated_ts` a webhook announced and no listing has covered yet.
     requested_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    pending: Mapped[bool] = mapped_column(default=False, index=True)
-    # Bumped by every request; a run clears `pending` only if no request arrived while it ran.
+    # Bumped by every request; a listing sets IDLE only if no request arrived while it ran.
     requests: Mapped[int] = mapped_column(default=0)
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Meeting(Base):
-    """Our copy of a Recall calendar event (one member's occurrence of a meeting), plus what the member chose
-    and the Slack message that shows it."""
+class Meeting(LeaseColumns, Base):
+    """Our copy of a Recall calendar event (one member's occurrence of a meeting), what the member chose, the bot
+    we scheduled for it and the Slack message that shows it."""
 
     __tablename__ = "meetings"
     __table_args__ = (
         Index("ix_meetings_connection_start", "connection_id", "start_time"),
         Index("ix_meetings_team_scheduled_key", "team_id", "scheduled_key"),
         Index("ix_meetings_team_current_key", "team_id", "current_key"),
+        Index("ix_meetings_status_due", "status", "due_at"),
     )
 
     recall_event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -174,14 +201,16 @@ class Meeting(Base):
     # The meeting's deduplication key as it is now (None without a link), and the one our bot is scheduled under.
     current_key: Mapped[str | None] = mapped_column(Text)
     scheduled_key: Mapped[str | None] = mapped_column(Text)
+    # The member's message about it, and a hash of what it shows (updated only when that changes).
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     rendered_hash: Mapped[str | None] = mapped_column(String(64))
-    rendered_state: Mapped[str | None] = mapped_column(String(16))
-    # Saved from Recall but not yet acted on (bot + message); cleared at the end of a reconcile.
-    needs_reconcile: Mapped[bool] = mapped_column(default=True)
-    # Set while one process posts the first message, so no other process posts a second one.
-    posting_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    failures: Mapped[int] = mapped_column(default=0)
-    retry_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[ReconcileStatus] = mapped_column(status_column(ReconcileStatus), default=ReconcileStatus.PENDING)
+    # When to act on it next (PENDING: now; RETRYING: after the back-off; SETTLED: when it ends, or never).
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Failed attempts in a row.
+    attempts: Mapped[int] = mapped_column(default=0)
+    # Bumped by every change that calls for acting again; an attempt settles the meeting only if nothing
+    # changed while it ran (compare-and-set), otherwise the meeting stays PENDING.
+    version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

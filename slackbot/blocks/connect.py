@@ -16,22 +16,12 @@ from slack_sdk.models.blocks import (
 
 from slackbot.blocks.text import Message, build_message, escape
 from slackbot.ids import ActionId, BlockId
+from slackbot.words import commands as command_words
+from slackbot.words import connect as words
 
-STATUS_WORDS = {
-    "connected": ":white_check_mark: connected",
-    "connecting": ":hourglass_flowing_sand: connecting (Recall is syncing your events)",
-    "disconnected": ":warning: disconnected (type `/recall connect` to reconnect)",
-}
-
-USAGE = (
-    "*Recall notetaker commands*\n"
-    "• `/recall connect` — connect Google Calendar or Microsoft Outlook (`/recall connect google`, "
-    "`/recall connect outlook`)\n"
-    "• `/recall status` — see which calendars are connected\n"
-    "• `/recall disconnect` — disconnect your calendars and delete what Recall stored "
-    "(`/recall disconnect google` for just one)\n"
-    "• `/recall help` — this message"
-)
+# Re-exported for the builders' callers and tests.
+STATUS_WORDS = words.STATUS_WORDS
+USAGE = command_words.USAGE
 
 
 @dataclass(frozen=True)
@@ -49,16 +39,10 @@ class ConnectionView:
 
 
 def connect_links(links: Sequence[ConnectLink], *, reconnect: bool = False) -> Message:
-    verb = "Reconnect" if reconnect else "Connect"
-    intro = (
-        "Your calendar connection needs to be renewed. Sign in again to keep Recall's notetaker on your meetings."
-        if reconnect
-        else "Connect your calendar and I'll message you about each upcoming meeting, so you can choose "
-        "where Recall's notetaker joins."
-    )
+    intro = words.RECONNECT_INTRO if reconnect else words.CONNECT_INTRO
     buttons = [
         ButtonElement(
-            text=f"{verb} {link.label}",
+            text=words.connect_button(link.label, reconnect=reconnect),
             action_id=f"{ActionId.OPEN_CONNECT_LINK}:{link.provider}",
             url=link.url,
             style="primary" if i == 0 else None,
@@ -68,34 +52,22 @@ def connect_links(links: Sequence[ConnectLink], *, reconnect: bool = False) -> M
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=intro)),
         ActionsBlock(block_id=BlockId.CONNECT_BUTTONS, elements=buttons),
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text="Read-only access to your events. Each link works once, for you only, "
-                    "and expires in 10 minutes."
-                )
-            ]
-        ),
+        ContextBlock(elements=[MarkdownTextObject(text=words.LINK_FINE_PRINT)]),
     ]
+    verb = "Reconnect" if reconnect else "Connect"
     labels = " or ".join(link.label for link in links)
     return build_message(f"{verb} {labels}: {' '.join(link.url for link in links)}", blocks)
 
 
 def connected(*, provider_label: str, email: str, reconnected: bool, replaced_email: str | None) -> Message:
-    if reconnected:
-        headline = f":white_check_mark: *{provider_label}* is reconnected for {escape(email)}."
-    elif replaced_email:
-        headline = (
-            f":white_check_mark: *{provider_label}* is now connected for {escape(email)} "
-            f"(replacing {escape(replaced_email)})."
-        )
-    else:
-        headline = f":white_check_mark: *{provider_label}* is connected for {escape(email)}."
-    body = (
-        "Recall is syncing your events now. I'll DM you about upcoming meetings that have a video link. "
-        "Type `/recall status` any time to check."
+    headline = words.connected_headline(
+        provider_label=provider_label,
+        email=escape(email),
+        reconnected=reconnected,
+        replaced_email=escape(replaced_email) if replaced_email else None,
     )
-    return build_message(headline.replace("*", ""), [SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{body}"))])
+    section = SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{words.CONNECTED_BODY}"))
+    return build_message(headline.replace("*", ""), [section])
 
 
 def failed(*, title: str, detail: str, retry: ConnectLink | None = None) -> Message:
@@ -106,29 +78,28 @@ def failed(*, title: str, detail: str, retry: ConnectLink | None = None) -> Mess
                 block_id=BlockId.CONNECT_BUTTONS,
                 elements=[
                     ButtonElement(
-                        text=f"Try again with {retry.label}",
+                        text=words.retry_button(retry.label),
                         action_id=f"{ActionId.OPEN_CONNECT_LINK}:{retry.provider}",
                         url=retry.url,
                     )
                 ],
             )
         )
-        blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text="This link works once and expires in 10 minutes.")])
-        )
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=words.RETRY_LINK_FINE_PRINT)]))
     return build_message(f"{title}. {detail}", blocks)
+
+
+def status_lines(connections: Sequence[ConnectionView]) -> list[str]:
+    return [
+        words.status_line(provider_label=c.provider_label, email=escape(c.email), status=escape(c.status))
+        for c in connections
+    ]
 
 
 def status(connections: Sequence[ConnectionView], *, enabled_labels: Sequence[str]) -> Message:
     if not connections:
-        options = " or ".join(enabled_labels) if enabled_labels else "a calendar"
-        text = f"You have no calendar connected. Type `/recall connect` to connect {options}."
-        return build_message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
-    lines = [
-        f"• *{c.provider_label}* ({escape(c.email)}): {STATUS_WORDS.get(c.status, escape(c.status))}"
-        for c in connections
-    ]
-    text = "*Your calendars*\n" + "\n".join(lines)
+        return plain(words.no_connection(list(enabled_labels)))
+    text = "*Your calendars*\n" + "\n".join(status_lines(connections))
     return build_message(text.replace("*", ""), [SectionBlock(text=MarkdownTextObject(text=text))])
 
 

@@ -16,34 +16,27 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from slackbot.blocks.connect import STATUS_WORDS, USAGE, ConnectionView
-from slackbot.blocks.text import MAX_VIEW_BLOCKS, escape, to_dicts
+from slackbot.blocks.connect import USAGE, ConnectionView, status_lines
+from slackbot.blocks.text import MAX_VIEW_BLOCKS, to_dicts
 from slackbot.ids import ActionId, BlockId
+from slackbot.words import connect as words
+
+HEADER = "Recall notetaker"
 
 
 def home_view(
     *, connections: Sequence[ConnectionView], available: Sequence[tuple[str, str]], connected_providers: set[str]
 ) -> dict[str, Any]:
     """``available`` is (provider, label) for each enabled provider."""
-    blocks: list[Block] = [HeaderBlock(text="Recall notetaker")]
+    blocks: list[Block] = [HeaderBlock(text=HEADER)]
     if connections:
-        lines = [
-            f"• *{c.provider_label}* ({escape(c.email)}): {STATUS_WORDS.get(c.status, escape(c.status))}"
-            for c in connections
-        ]
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="*Your calendars*\n" + "\n".join(lines))))
+        text = "*Your calendars*\n" + "\n".join(status_lines(connections))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
     else:
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text="Connect your calendar and I'll DM you about each upcoming meeting that has a video "
-                    "link, so you can choose where Recall's notetaker joins."
-                )
-            )
-        )
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=words.HOME_INTRO)))
     buttons = [
         ButtonElement(
-            text=("Reconnect " if provider in connected_providers else "Connect ") + label,
+            text=words.connect_button(label, reconnect=provider in connected_providers),
             action_id=f"{ActionId.HOME_CONNECT}:{provider}",
             value=provider,
         )
@@ -51,10 +44,8 @@ def home_view(
     ]
     if buttons:
         blocks.append(ActionsBlock(block_id=BlockId.HOME_CONNECTIONS, elements=buttons))
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="I'll DM you a link that works once.")]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=words.HOME_LINK_NOTE)]))
     else:
-        blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text="No calendar provider is set up for this app yet.")])
-        )
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=words.NO_PROVIDERS)]))
     blocks.extend([DividerBlock(), SectionBlock(text=MarkdownTextObject(text=USAGE))])
     return {"type": "home", "blocks": to_dicts(blocks, limit=MAX_VIEW_BLOCKS)}

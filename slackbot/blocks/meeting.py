@@ -16,56 +16,14 @@ from slack_sdk.models.blocks import (
 from slackbot.blocks.text import MAX_SECTION_TEXT, Message, build_message, escape, slack_date, truncate
 from slackbot.ids import ActionId, BlockId
 from slackbot.meetings.decision import BotState, Decision, MeetingFacts
+from slackbot.words import meetings as words
 
-UNTITLED = "Untitled meeting"
 MAX_TITLE = 200
-
-PLATFORM_NAMES = {
-    "zoom": "Zoom",
-    "zoom_rtms": "Zoom",
-    "google_meet": "Google Meet",
-    "google_meet_media_api": "Google Meet",
-    "microsoft_teams": "Microsoft Teams",
-    "microsoft_teams_live": "Microsoft Teams",
-    "webex": "Webex",
-    "goto_meeting": "GoTo Meeting",
-    "chime_sdk": "Amazon Chime",
-    "webrtc": "Web call",
-    "slack_authenticator": "Slack huddle",
-    "slack_huddle_observer": "Slack huddle",
-}
-
-STATE_LINES = {
-    BotState.ASK: ":grey_question: *Bot not scheduled*",
-    BotState.COVERED: ":busts_in_silhouette: *Covered by a colleague's bot*",
-    BotState.SCHEDULED: ":white_check_mark: *Bot scheduled*",
-    BotState.SKIPPED: ":no_entry_sign: *Skipped*",
-    BotState.CANCELLED: ":x: *Cancelled*",
-    BotState.ENDED: ":checkered_flag: *Ended*",
-    BotState.NO_LINK: ":link: *No video link*",
-    BotState.DECLINED: ":no_entry_sign: *Declined*",
-}
-
-STATE_WORDS = {
-    BotState.ASK: "bot not scheduled",
-    BotState.COVERED: "covered by a colleague's bot",
-    BotState.SCHEDULED: "bot scheduled",
-    BotState.SKIPPED: "skipped",
-    BotState.CANCELLED: "cancelled",
-    BotState.ENDED: "ended",
-    BotState.NO_LINK: "no video link",
-    BotState.DECLINED: "declined",
-}
+MAX_ORGANIZER = 200
 
 
 def display_title(title: str) -> str:
-    return truncate(title.strip(), MAX_TITLE) if title and title.strip() else UNTITLED
-
-
-def platform_name(platform: str | None) -> str | None:
-    if not platform:
-        return None
-    return PLATFORM_NAMES.get(platform, platform.replace("_", " ").title())
+    return truncate(title.strip(), MAX_TITLE) if title and title.strip() else words.UNTITLED
 
 
 def duration_words(meeting: MeetingFacts) -> str:
@@ -85,36 +43,37 @@ def when(meeting: MeetingFacts) -> str:
 
 
 def meeting_message(meeting: MeetingFacts, decision: Decision, *, event_id: str) -> Message:
-    """Pure: the same inputs always give the same message (its hash decides whether to chat.update)."""
+    """Pure: the same inputs always give the same message (its digest decides whether to chat.update)."""
     title = escape(display_title(meeting.title))
     heading = f"~{title}~" if decision.state is BotState.CANCELLED else f"*{title}*"
     details = [when(meeting)]
     facts = []
-    platform = platform_name(meeting.meeting_platform)
+    platform = words.platform_name(meeting.meeting_platform)
     if platform:
         facts.append(escape(platform))
     if meeting.organizer:
-        facts.append(f"organised by {escape(truncate(meeting.organizer, 200))}")
+        facts.append(words.organised_by(escape(truncate(meeting.organizer, MAX_ORGANIZER))))
     if meeting.series_id:
-        facts.append("part of a recurring series")
+        facts.append(words.RECURRING)
     if facts:
         details.append(" · ".join(facts))
     body = truncate(f"{heading}\n" + "\n".join(details), MAX_SECTION_TEXT)
+    status = f"{words.STATE_LINES[decision.state]} · {words.reason(decision)}"
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=body)),
-        ContextBlock(elements=[MarkdownTextObject(text=f"{STATE_LINES[decision.state]} · {decision.reason}")]),
+        ContextBlock(elements=[MarkdownTextObject(text=status)]),
     ]
     buttons: list[ButtonElement] = []
     if decision.state in (BotState.ASK, BotState.COVERED):
-        label = "Share bot" if decision.state is BotState.COVERED else "Schedule bot"
+        label = words.SHARE_BUTTON if decision.state is BotState.COVERED else words.SCHEDULE_BUTTON
         buttons = [
             ButtonElement(text=label, action_id=ActionId.SCHEDULE_BOT, value=event_id, style="primary"),
-            ButtonElement(text="Skip", action_id=ActionId.SKIP_BOT, value=event_id),
+            ButtonElement(text=words.SKIP_BUTTON, action_id=ActionId.SKIP_BOT, value=event_id),
         ]
     elif decision.state in (BotState.SCHEDULED, BotState.SKIPPED):
-        buttons = [ButtonElement(text="Undo", action_id=ActionId.UNDO_CHOICE, value=event_id)]
+        buttons = [ButtonElement(text=words.UNDO_BUTTON, action_id=ActionId.UNDO_CHOICE, value=event_id)]
     if buttons:
         blocks.append(ActionsBlock(block_id=BlockId.MEETING_ACTIONS, elements=buttons))
     fallback_start = meeting.start_time.astimezone(UTC).strftime("%a %d %b %H:%M UTC")
-    text = f"{display_title(meeting.title)} ({fallback_start}): {STATE_WORDS[decision.state]}"
+    text = f"{display_title(meeting.title)} ({fallback_start}): {words.STATE_WORDS[decision.state]}"
     return build_message(escape(text), blocks)

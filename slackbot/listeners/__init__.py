@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from slackbot.listeners import actions, commands, events
-from slackbot.services.registry import Services
+from slackbot.registry import Services
 
 
 def register_listeners(app: AsyncApp, services: Services) -> None:

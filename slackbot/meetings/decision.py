@@ -1,4 +1,4 @@
-"""Should a bot join this meeting for this member, and why: a pure function over plain data."""
+"""Should a bot join this meeting for this member: a pure function over plain data (words live in `words`)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ class MeetingFacts:
 class Decision:
     state: BotState
     wants_bot: bool  # our bot should be scheduled for this member's event
-    reason: str  # why the bot will or won't join, in the member's words (mrkdwn)
+    # Colleagues in the workspace whose scheduled bot has this meeting's dedup key (the reason names them).
+    covered_by: tuple[str, ...] = ()
 
     @property
     def actionable(self) -> bool:
@@ -65,35 +66,24 @@ def dedup_key(start_time: datetime, meeting_url: str) -> str:
     return f"{start.strftime('%Y-%m-%dT%H:%M:%SZ')}-{meeting_url.strip()}"
 
 
-def _mentions(user_ids: Sequence[str]) -> str:
-    names = [f"<@{u}>" for u in user_ids[:3]]
-    if len(user_ids) > 3:
-        names.append(f"{len(user_ids) - 3} more")
-    if len(names) == 1:
-        return names[0]
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def decide(meeting: MeetingFacts, *, choice: Choice | None, covered_by: Sequence[str], now: datetime) -> Decision:
-    """``covered_by``: colleagues in the workspace whose scheduled bot has this meeting's dedup key."""
+    """Precedence: cancelled > ended > no link > declined > the member's choice > a colleague's bot > ask.
+
+    ``covered_by``: colleagues in the workspace whose scheduled bot has this meeting's dedup key.
+    """
+    colleagues = tuple(covered_by)
     if meeting.is_deleted:
-        return Decision(BotState.CANCELLED, False, "This meeting was cancelled, so no bot will join.")
+        return Decision(BotState.CANCELLED, False)
     if meeting.end_time <= now:
-        return Decision(BotState.ENDED, False, "This meeting has ended.")
+        return Decision(BotState.ENDED, False)
     if not meeting.meeting_url:
-        return Decision(BotState.NO_LINK, False, "This meeting has no video link, so a bot can't join.")
+        return Decision(BotState.NO_LINK, False)
     if meeting.self_response == "declined":
-        return Decision(BotState.DECLINED, False, "You declined this meeting, so your bot won't join.")
+        return Decision(BotState.DECLINED, False)
     if choice is Choice.SCHEDULE:
-        shared = f" It's the same bot as {_mentions(covered_by)}'s." if covered_by else ""
-        return Decision(BotState.SCHEDULED, True, f"You scheduled the bot for this meeting.{shared}")
+        return Decision(BotState.SCHEDULED, True, colleagues)
     if choice is Choice.SKIP:
-        still = f" {_mentions(covered_by)}'s bot will still record it." if covered_by else ""
-        return Decision(BotState.SKIPPED, False, f"You skipped this meeting.{still}")
-    if covered_by:
-        return Decision(
-            BotState.COVERED,
-            False,
-            f"{_mentions(covered_by)}'s bot already covers this meeting. Schedule to share it.",
-        )
-    return Decision(BotState.ASK, False, "The bot won't join unless you schedule it.")
+        return Decision(BotState.SKIPPED, False, colleagues)
+    if colleagues:
+        return Decision(BotState.COVERED, False, colleagues)
+    return Decision(BotState.ASK, False)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 
 from recall.client import RecallClient
 from recall.errors import RecallError
-from storage import deliveries as deliveries_repo
-from storage import repositories as repo
+from storage import calendar_deletions, connections, members, syncs
 from storage.db import Database
-from storage.models import CalendarConnection
+from storage.models import CalendarConnection, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -39,18 +42,27 @@ def _info(connection: CalendarConnection) -> ConnectionInfo:
 
 
 class ConnectionService:
-    def __init__(self, *, db: Database, recall: RecallClient) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        recall: RecallClient,
+        installation_store: AsyncInstallationStore | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._db = db
         self._recall = recall
+        self._installation_store = installation_store
+        self._clock = clock
 
     async def list(self, *, team_id: str, user_id: str, refresh: bool = True) -> list[ConnectionInfo]:
         """The member's connections; with ``refresh``, statuses are re-read from Recall (best effort)."""
         async with self._db.transaction() as session:
-            member = await repo.find_member(session, team_id=team_id, slack_user_id=user_id)
-            connections = sorted(member.connections, key=lambda c: c.provider) if member else []
-            calendar_ids = [c.recall_calendar_id for c in connections]
+            member = await members.find_member(session, team_id=team_id, slack_user_id=user_id)
+            found = sorted(member.connections, key=lambda c: c.provider) if member else []
+            calendar_ids = [c.recall_calendar_id for c in found]
         if not refresh or not calendar_ids:
-            return [_info(c) for c in connections]
+            return [_info(c) for c in found]
         fresh: dict[str, str] = {}
         for calendar_id in calendar_ids:
             try:
@@ -60,11 +72,11 @@ class ConnectionService:
         async with self._db.transaction() as session:
             result = []
             for calendar_id in calendar_ids:
-                connection = await repo.find_connection_by_calendar(session, calendar_id)
+                connection = await connections.find_connection_by_calendar(session, calendar_id)
                 if connection is None:
                     continue
-                if calendar_id in fresh and connection.status != fresh[calendar_id]:
-                    connection.status = fresh[calendar_id]
+                if calendar_id in fresh:
+                    await connections.set_status(session, connection, fresh[calendar_id], now=self._clock())
                 result.append(_info(connection))
             return result
 
@@ -72,7 +84,7 @@ class ConnectionService:
         """Delete the Recall calendar(s) and our rows, one calendar at a time: a calendar Recall could not
         delete is left exactly as it was and reported in ``failed``."""
         async with self._db.transaction() as session:
-            member = await repo.find_member(session, team_id=team_id, slack_user_id=user_id)
+            member = await members.find_member(session, team_id=team_id, slack_user_id=user_id)
             targets = [
                 _info(c) for c in (member.connections if member else []) if provider is None or c.provider == provider
             ]
@@ -86,30 +98,34 @@ class ConnectionService:
                 result.failed.append(target)
                 continue
             async with self._db.transaction() as session:
-                connection = await repo.find_connection_by_calendar(session, target.recall_calendar_id)
+                connection = await connections.find_connection_by_calendar(session, target.recall_calendar_id)
                 if connection is not None:
                     await session.delete(connection)
-                await deliveries_repo.forget_sync(session, [target.recall_calendar_id])
+                await syncs.forget_syncs(session, [target.recall_calendar_id])
             result.removed.append(target)
             logger.info("connections.disconnected", extra={"team_id": team_id, "provider": target.provider})
         return result
 
     async def purge_workspace(self, *, team_id: str, enterprise_id: str | None) -> int:
-        """Delete every row we hold for a workspace; its Recall calendars are deleted now or by the retry job."""
+        """Delete every row we hold for a workspace, its Slack installation included; its Recall calendars are
+        deleted now or by the retry job."""
         async with self._db.transaction() as session:
-            calendar_ids = [c.recall_calendar_id for c in await repo.workspace_connections(session, team_id=team_id)]
+            calendar_ids = await connections.workspace_calendar_ids(session, team_id=team_id)
             for calendar_id in calendar_ids:
-                await repo.schedule_calendar_deletion(session, calendar_id)
-            members = await repo.delete_workspace(session, team_id=team_id, enterprise_id=enterprise_id)
-            await deliveries_repo.forget_sync(session, calendar_ids)
-        logger.info("workspace.purged", extra={"team_id": team_id, "members": members, "calendars": len(calendar_ids)})
+                await calendar_deletions.schedule_calendar_deletion(session, calendar_id, now=self._clock())
+            removed = await members.delete_workspace_members(session, team_id=team_id)
+            await syncs.forget_syncs(session, calendar_ids)
+        if self._installation_store is not None:
+            # Slack's own store deletes its rows (bots and installations of the workspace).
+            await self._installation_store.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
+        logger.info("workspace.purged", extra={"team_id": team_id, "members": removed, "calendars": len(calendar_ids)})
         await self.retry_calendar_deletions(only=calendar_ids)
-        return members
+        return removed
 
     async def retry_calendar_deletions(self, *, only: list[str] | None = None) -> int:
         """Delete pending Recall calendars; failures back off and are retried by the background job."""
         async with self._db.transaction() as session:
-            due = [d.recall_calendar_id for d in await repo.due_calendar_deletions(session)]
+            due = await calendar_deletions.due_calendar_deletions(session, now=self._clock())
         if only is not None:
             due = [d for d in due if d in only]
         done = 0
@@ -119,9 +135,9 @@ class ConnectionService:
             except RecallError as exc:
                 logger.warning("connections.calendar_delete_failed", extra={"error": type(exc).__name__})
                 async with self._db.transaction() as session:
-                    await repo.calendar_deletion_failed(session, calendar_id)
+                    await calendar_deletions.calendar_deletion_failed(session, calendar_id, now=self._clock())
                 continue
             async with self._db.transaction() as session:
-                await repo.calendar_deletion_done(session, calendar_id)
+                await calendar_deletions.calendar_deletion_done(session, calendar_id)
             done += 1
         return done

@@ -25,7 +25,7 @@ from starlette.testclient import TestClient
 
 from recall.client import RecallClient
 from slackbot.app import create_app
-from slackbot.services.registry import Services, build_services
+from slackbot.registry import Services, build_services
 from slackbot.settings import Settings
 from storage.models import CalendarConnection, CalendarOAuthState, Member, utcnow
 from tests.conftest import BOT_TOKEN, TEAM_ID, TEAM_NAME

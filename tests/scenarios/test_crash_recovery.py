@@ -19,7 +19,7 @@ import pytest
 from storage.crypto import TokenCipher
 from storage.db import Database
 from storage.deliveries import new_delivery
-from storage.models import CalendarConnection, Member
+from storage.models import CalendarConnection, Member, utcnow
 from tests.conftest import BOT_TOKEN, TEAM_ID, TEAM_NAME
 from tests.scenarios.harness import SIGNING_SECRET, WEBHOOK_SECRET
 from tests.twins.fake_recall import FakeRecall, sign_webhook
@@ -172,7 +172,9 @@ def test_stored_but_unprocessed_delivery_is_processed_on_start(world: tuple) -> 
         async with db.transaction() as session:
             payload = recall.sync_events_payload(calendar_id)
             session.add(
-                new_delivery(message_id="msg_left_behind", event_type=payload["event"], payload=json.dumps(payload))
+                new_delivery(
+                    message_id="msg_left_behind", event_type=payload["event"], payload=json.dumps(payload), now=utcnow()
+                )
             )
         await db.dispose()
 

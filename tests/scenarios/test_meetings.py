@@ -232,7 +232,8 @@ def test_ended_meetings_lose_their_buttons(h: Harness) -> None:
 
         async with h.services.db.transaction() as session:
             meeting = await session.get(Meeting, event["id"])
-            meeting.end_time = datetime.now(UTC) - timedelta(minutes=1)
+            # As if the clock had moved past the end: the settled meeting comes due when it ends.
+            meeting.end_time = meeting.due_at = datetime.now(UTC) - timedelta(minutes=1)
 
     h.run(end_it)
     assert h.run(h.services.meetings.refresh_ended) == 1
@@ -286,10 +287,10 @@ def make_retries_due(h: Harness) -> None:
     async def due() -> None:
         from sqlalchemy import update
 
-        from storage.models import Meeting
+        from storage.models import Meeting, utcnow
 
         async with h.services.db.transaction() as session:
-            await session.execute(update(Meeting).values(retry_after=None))
+            await session.execute(update(Meeting).values(due_at=utcnow()))
 
     h.run(due)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from slackbot.calendar_oauth.providers import configured_providers
 from slackbot.settings import WHERE_TO_GET, ConfigError, MissingSettingsError, Settings, load_settings
 from tests.unit_fixtures import COMPLETE_ENV, isolate_settings
 
@@ -43,7 +44,7 @@ def test_defaults() -> None:
     assert settings.bot_name == "Recall Notetaker"
     assert settings.port == 3000
     assert settings.host == "0.0.0.0"
-    assert settings.enabled_providers() == []
+    assert list(configured_providers(settings)) == []
     assert settings.multi_workspace is False
 
 
@@ -231,7 +232,7 @@ def test_dotenv_in_working_directory_is_read(isolated: Path) -> None:
     assert settings.secret_key == "from-dotenv"
     assert settings.slack_bot_token == "xoxb-dotenv"
     assert settings.recall_base_url == "https://eu-central-1.recall.ai"
-    assert settings.enabled_providers() == ["google"]
+    assert list(configured_providers(settings)) == ["google"]
     assert settings.missing() == []
 
 
@@ -290,7 +291,7 @@ def test_lower_case_environment_names_are_accepted(monkeypatch: pytest.MonkeyPat
 )
 def test_enabled_providers(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], providers: list[str]) -> None:
     set_env(monkeypatch, env)
-    assert load_settings().enabled_providers() == providers
+    assert list(configured_providers(load_settings())) == providers
 
 
 def test_run_jobs_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:

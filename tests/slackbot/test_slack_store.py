@@ -11,7 +11,11 @@ from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slackbot.slack_store import INSTALL_STATE_EXPIRATION_SECONDS, EncryptedInstallationStore, build_state_store
+from slackbot.slack.installation_store import (
+    INSTALL_STATE_EXPIRATION_SECONDS,
+    EncryptedInstallationStore,
+    build_state_store,
+)
 from storage.crypto import DecryptionError, TokenCipher
 from storage.db import create_engine
 from storage.migrate import upgrade

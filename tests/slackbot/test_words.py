@@ -17,7 +17,7 @@ from recall.errors import (
     RecallUnavailable,
     api_error_from_response,
 )
-from slackbot.calendar_oauth.flow import ConnectFailure
+from slackbot.calendar_oauth.failures import ConnectFailure
 from slackbot.calendar_oauth.providers import PROVIDERS
 from slackbot.words import Explanation, explain_connect_failure, explain_recall_error, provider_label
 

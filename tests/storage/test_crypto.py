@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from storage.crypto import DecryptionError, TokenCipher, constant_time_equal, lookup_hash
+from storage.crypto import DecryptionError, TokenCipher, lookup_hash
 
 KEY_A = "key-a-0123456789abcdef0123456789abcdef"
 KEY_B = "key-b-fedcba9876543210fedcba9876543210"
@@ -140,10 +140,3 @@ def test_lookup_hash_is_stable_and_one_way() -> None:
     # Independent of any SECRET_KEY: rotating keys never orphans stored lookups.
     TokenCipher([KEY_B])
     assert lookup_hash(value) == digest
-
-
-def test_constant_time_equal() -> None:
-    assert constant_time_equal("abc", "abc")
-    assert not constant_time_equal("abc", "abd")
-    assert not constant_time_equal("abc", "abcd")
-    assert constant_time_equal("é", "é")

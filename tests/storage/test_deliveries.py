@@ -1,12 +1,120 @@
-"""Back-off of webhook deliveries that failed."""
+"""Stored webhooks: claimed by one process with the attempt counted, finished only by the holder, retried with
+back-off, abandoned after the last attempt, and cleaned up once finished."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from storage import deliveries
+from storage.db import Database
+from storage.lifecycle import DeliveryStatus
+from storage.models import WebhookDelivery
+from tests.storage.conftest import NOW
+
+LEASE = timedelta(seconds=60)
+
 
 def test_delivery_retry_backs_off_to_an_hour() -> None:
-    from datetime import timedelta
+    assert [deliveries.retry_delay(n) for n in (1, 2, 3)] == [
+        timedelta(seconds=30),
+        timedelta(minutes=1),
+        timedelta(minutes=2),
+    ]
+    assert deliveries.retry_delay(7) == timedelta(minutes=32)
+    assert deliveries.retry_delay(8) == timedelta(hours=1)
+    assert deliveries.retry_delay(20) == timedelta(hours=1)
+    assert deliveries.retry_delay(0) == timedelta(0)
 
-    from storage.deliveries import retry_delay
 
-    assert [retry_delay(n) for n in (1, 2, 3)] == [timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2)]
-    assert retry_delay(20) == timedelta(hours=1)
+async def store(db: Database, message_id: str = "msg_1") -> int:
+    async with db.transaction() as session:
+        delivery = deliveries.new_delivery(message_id=message_id, event_type="calendar.update", payload="{}", now=NOW)
+        session.add(delivery)
+        await session.flush()
+        return delivery.id
+
+
+async def row(db: Database, delivery_id: int) -> WebhookDelivery:
+    async with db.transaction() as session:
+        found = await session.get(WebhookDelivery, delivery_id)
+        assert found is not None
+        return found
+
+
+async def claim(db: Database, owner: str, now=NOW) -> list[WebhookDelivery]:  # type: ignore[no-untyped-def]
+    async with db.transaction() as session:
+        return await deliveries.claim_deliveries(session, owner=owner, lease=LEASE, now=now)
+
+
+async def test_claimed_once_with_the_attempt_counted(db: Database) -> None:
+    first, second = await store(db, "msg_1"), await store(db, "msg_2")
+    claimed = await claim(db, "a")
+    assert [d.id for d in claimed] == [first, second]  # oldest first
+    assert [d.attempts for d in claimed] == [1, 1]
+    assert await claim(db, "b") == []  # held
+
+
+async def test_only_the_holder_finishes_it(db: Database) -> None:
+    delivery_id = await store(db)
+    (delivery,) = await claim(db, "a")
+    async with db.transaction() as session:
+        assert await deliveries.finish_delivery(session, delivery, owner="b", now=NOW) is None
+    assert (await row(db, delivery_id)).status is DeliveryStatus.PENDING
+    async with db.transaction() as session:
+        assert await deliveries.finish_delivery(session, delivery, owner="a", now=NOW) is DeliveryStatus.DONE
+    done = await row(db, delivery_id)
+    assert (done.status, done.finished_at, done.claimed_by, done.last_error) == (DeliveryStatus.DONE, NOW, None, None)
+    assert await claim(db, "c", now=NOW + timedelta(days=1)) == []  # done is never processed again
+
+
+async def test_a_failure_is_retried_after_its_back_off(db: Database) -> None:
+    delivery_id = await store(db)
+    (delivery,) = await claim(db, "a")
+    async with db.transaction() as session:
+        status = await deliveries.finish_delivery(session, delivery, owner="a", now=NOW, error="RecallUnavailable")
+    assert status is DeliveryStatus.PENDING
+    failed = await row(db, delivery_id)
+    assert (failed.due_at, failed.last_error, failed.claimed_by) == (
+        NOW + timedelta(seconds=30),
+        "RecallUnavailable",
+        None,
+    )
+    assert await claim(db, "b", now=NOW + timedelta(seconds=29)) == []
+    (again,) = await claim(db, "b", now=NOW + timedelta(seconds=30))
+    assert again.attempts == 2
+
+
+async def test_abandoned_after_the_last_attempt_and_never_claimed_again(db: Database) -> None:
+    delivery_id = await store(db)
+    now = NOW
+    for attempt in range(1, deliveries.MAX_ATTEMPTS + 1):
+        (delivery,) = await claim(db, "a", now=now)
+        assert delivery.attempts == attempt
+        async with db.transaction() as session:
+            status = await deliveries.finish_delivery(session, delivery, owner="a", now=now, error="Boom" * 100)
+        expected = DeliveryStatus.ABANDONED if attempt == deliveries.MAX_ATTEMPTS else DeliveryStatus.PENDING
+        assert status is expected
+        now += timedelta(hours=2)
+    abandoned = await row(db, delivery_id)
+    assert abandoned.status is DeliveryStatus.ABANDONED
+    assert abandoned.finished_at == now - timedelta(hours=2)
+    assert abandoned.last_error == ("Boom" * 100)[:200]
+    assert await claim(db, "a", now=now + timedelta(days=1)) == []
+
+
+@pytest.mark.parametrize("status", [DeliveryStatus.DONE, DeliveryStatus.ABANDONED])
+async def test_finished_deliveries_are_cleaned_up_after_a_while(db: Database, status: DeliveryStatus) -> None:
+    old, recent, pending = await store(db, "old"), await store(db, "recent"), await store(db, "pending")
+    async with db.transaction() as session:
+        for delivery_id, finished in ((old, NOW - timedelta(days=8)), (recent, NOW - timedelta(days=1))):
+            delivery = await session.get(WebhookDelivery, delivery_id)
+            delivery.status, delivery.finished_at = status, finished
+        (await session.get(WebhookDelivery, pending)).received_at = NOW - timedelta(days=30)
+    async with db.transaction() as session:
+        assert await deliveries.delete_finished_deliveries(session, before=NOW - timedelta(days=7)) == 1
+    async with db.transaction() as session:
+        left = {d.message_id for d in await session.scalars(select(WebhookDelivery))}
+    assert left == {"recent", "pending"}

@@ -7,7 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from slackbot.ids import ActionId
 from slackbot.listeners.actions.connect import HomeActions, ack_link_button
 from slackbot.listeners.actions.meeting_bot import MeetingButtons
-from slackbot.services.registry import Services
+from slackbot.registry import Services
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -4,7 +4,7 @@ from slack_bolt.async_app import AsyncApp
 
 from slackbot.ids import Command
 from slackbot.listeners.commands.recall import RecallCommand
-from slackbot.services.registry import Services
+from slackbot.registry import Services
 
 
 def register(app: AsyncApp, services: Services) -> None:

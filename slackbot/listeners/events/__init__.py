@@ -5,7 +5,7 @@ from slack_bolt.async_app import AsyncApp
 from slackbot.ids import Event
 from slackbot.listeners.events.app_home import AppHome
 from slackbot.listeners.events.uninstall import Uninstall
-from slackbot.services.registry import Services
+from slackbot.registry import Services
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from slackbot.services.registry import Services
+from slackbot.registry import Services
 
 logger = logging.getLogger(__name__)
 

@@ -10,20 +10,11 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from slackbot.blocks.meeting import (
-    MAX_TITLE,
-    PLATFORM_NAMES,
-    STATE_LINES,
-    STATE_WORDS,
-    UNTITLED,
-    display_title,
-    duration_words,
-    meeting_message,
-    platform_name,
-)
+from slackbot.blocks.meeting import MAX_TITLE, display_title, duration_words, meeting_message
 from slackbot.blocks.text import MAX_BUTTON_TEXT, MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT, Message
 from slackbot.ids import ActionId, BlockId
 from slackbot.meetings.decision import BotState, Choice, Decision, MeetingFacts, decide
+from slackbot.words.meetings import PLATFORM_NAMES, STATE_LINES, STATE_WORDS, UNTITLED, platform_name, reason
 
 NOW = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 START = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
@@ -77,7 +68,14 @@ def facts(**overrides: Any) -> MeetingFacts:
 
 
 def decision_for(state: BotState) -> Decision:
-    return Decision(state, state is BotState.SCHEDULED, REASONS[state])
+    covered_by = ("U0COLLEAGUE",) if state is BotState.COVERED else ()
+    return Decision(state, state is BotState.SCHEDULED, covered_by)
+
+
+@pytest.mark.parametrize("state", list(BotState))
+def test_every_state_has_its_reason_in_the_message(state: BotState) -> None:
+    assert reason(decision_for(state)) == REASONS[state]
+    assert REASONS[state] in context_text(render(state=state))
 
 
 def render(meeting: MeetingFacts | None = None, state: BotState = BotState.ASK) -> Message:
@@ -189,7 +187,7 @@ def test_real_decisions_render(choice: Choice | None, covered_by: list[str]) -> 
     decision = decide(meeting, choice=choice, covered_by=covered_by, now=NOW)
     message = meeting_message(meeting, decision, event_id=EVENT_ID)
     assert_valid_block_kit(message)
-    assert decision.reason in context_text(message)
+    assert reason(decision) in context_text(message)
     for user in covered_by[:3]:
         assert f"<@{user}>" in context_text(message)  # mentions survive: they are ours, not user text
 
@@ -443,7 +441,7 @@ def test_builder_is_pure(state: BotState) -> None:
     assert json.dumps(first.blocks, sort_keys=True) == json.dumps(second.blocks, sort_keys=True)
     # Equal (not identical) inputs give equal outputs too.
     copy = MeetingFacts(**{f: getattr(meeting, f) for f in meeting.__dataclass_fields__})
-    assert meeting_message(copy, Decision(state, decision.wants_bot, decision.reason), event_id=EVENT_ID) == first
+    assert meeting_message(copy, Decision(state, decision.wants_bot, decision.covered_by), event_id=EVENT_ID) == first
 
 
 def test_output_depends_on_what_the_member_sees() -> None:

@@ -12,9 +12,10 @@ from starlette.routing import Route
 
 from recall.models import parse_timestamp
 from recall.webhooks import WebhookPayloadError, WebhookVerificationError, message_id, verify_webhook
-from slackbot.webhooks.processor import HANDLED_EVENTS, DeliveryProcessor
+from slackbot.services.webhook_processor import HANDLED_EVENTS, DeliveryProcessor
 from storage import deliveries as repo
 from storage.db import Database
+from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -25,14 +26,15 @@ class _TooLarge(Exception):
     pass
 
 
-async def _read_capped(request: Request) -> bytes:
+async def read_capped(request: Request, *, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refused (``_TooLarge``) as soon as it is known to exceed ``limit`` bytes."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _TooLarge
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
-        if len(body) > MAX_BODY_BYTES:
+        if len(body) > limit:
             raise _TooLarge
     return bytes(body)
 
@@ -56,7 +58,7 @@ def _shape_error(event: str, data: dict) -> str | None:
 def webhook_routes(*, db: Database, secret: str, processor: DeliveryProcessor) -> list[Route]:
     async def receive(request: Request) -> Response:
         try:
-            body = await _read_capped(request)
+            body = await read_capped(request)
         except _TooLarge:
             return _problem(413, "body_too_large")
         except ClientDisconnect:
@@ -79,7 +81,11 @@ def webhook_routes(*, db: Database, secret: str, processor: DeliveryProcessor) -
             return _problem(400, "missing_message_id")
         try:
             async with db.transaction() as session:
-                session.add(repo.new_delivery(message_id=delivery_id, event_type=event, payload=json.dumps(payload)))
+                session.add(
+                    repo.new_delivery(
+                        message_id=delivery_id, event_type=event, payload=json.dumps(payload), now=utcnow()
+                    )
+                )
         except IntegrityError:
             logger.info("recall.webhook.duplicate", extra={"event": event})
             return JSONResponse({"ok": True, "duplicate": True})

@@ -1,8 +1,8 @@
 """`calendar.sync_events` → list the changed events, coalescing webhooks that arrive together.
 
 Recall's list endpoint allows 60 calls a minute for the whole Recall workspace, so every calendar due for a
-sync is served by one listing: filtered by `calendar_id` when only one is due, otherwise across all
-calendars from the oldest cursor. A listing never starts later than the webhook's `last_updated_ts`.
+listing is served by one listing: filtered by `calendar_id` when only one is due, otherwise across all calendars
+from the oldest cursor. A listing never starts later than the webhook's `last_updated_ts`.
 """
 
 from __future__ import annotations
@@ -14,18 +14,17 @@ from datetime import datetime, timedelta
 
 from recall.client import RecallClient
 from recall.models import CalendarEvent
-from slackbot.meetings.service import MeetingService
-from slackbot.webhooks.leases import PROCESS_ID, holding
-from storage import deliveries as repo
+from slackbot.services.meetings import MeetingService
+from storage import leases
+from storage import syncs as repo
 from storage.db import Database
-from storage.deliveries import DueSync
 from storage.models import CalendarSync, utcnow
+from storage.syncs import DueSync
 
 logger = logging.getLogger(__name__)
 
 # Our clock and Recall's may differ a little; a cursor taken from our clock steps back this much.
 CLOCK_MARGIN = timedelta(minutes=2)
-DEFAULT_LEASE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class CalendarSyncer:
         db: Database,
         recall: RecallClient,
         meetings: MeetingService,
-        lease: timedelta = DEFAULT_LEASE,
+        lease: timedelta = leases.DEFAULT_LEASE,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._lease = lease
@@ -53,12 +52,12 @@ class CalendarSyncer:
         self._clock = clock
 
     async def run_pending(self) -> SyncReport | None:
-        """Sync every calendar with a pending request (leased, so other processes skip them)."""
+        """List every calendar with a listing due (leased, so other processes skip them)."""
         async with self._db.transaction() as session:
-            due = await repo.claim_pending_syncs(session, owner=PROCESS_ID, lease=self._lease)
+            due = await repo.claim_due_syncs(session, owner=leases.PROCESS_ID, lease=self._lease, now=self._clock())
         if not due:
             return None
-        async with holding(self._db, model=CalendarSync, keys=[d.calendar_id for d in due], lease=self._lease):
+        async with leases.holding(self._db, CalendarSync, [d.calendar_id for d in due], lease=self._lease):
             return await self._sync(due)
 
     def _listings(self, due: list[DueSync]) -> list[AsyncIterator[list[CalendarEvent]]]:
@@ -88,18 +87,22 @@ class CalendarSyncer:
                     events += len(page)
                     applied += await self._meetings.apply_events(page)
         except Exception as exc:
-            # Released for a retry after a pause; events already stored are marked for reconcile.
+            # Tried again after a back-off; events already stored are acted on (or due) meanwhile.
             logger.warning("sync.failed", extra={"calendars": len(due), "error": type(exc).__name__})
             async with self._db.transaction() as session:
                 for d in due:
-                    await repo.finish_sync(session, due=d, owner=PROCESS_ID, cursor=d.cursor, succeeded=False)
+                    await repo.fail_sync(session, due=d, owner=leases.PROCESS_ID, now=self._clock())
             return None
+        listed_from = started - CLOCK_MARGIN
         async with self._db.transaction() as session:
             for d in due:
-                cursor = d.requested_until or (started - CLOCK_MARGIN)
-                if d.cursor is not None and cursor < d.cursor:
-                    cursor = d.cursor
-                await repo.finish_sync(session, due=d, owner=PROCESS_ID, cursor=cursor, succeeded=True)
+                await repo.finish_sync(
+                    session,
+                    due=d,
+                    owner=leases.PROCESS_ID,
+                    now=self._clock(),
+                    cursor=repo.next_cursor(d, listed_from=listed_from),
+                )
         report = SyncReport(calendars=len(due), pages=pages, events=events, applied=applied)
         logger.info(
             "sync.completed",
@@ -108,9 +111,9 @@ class CalendarSyncer:
         return report
 
     async def request_catch_up(self, *, older_than: timedelta) -> int:
-        """Mark calendars not synced for a while as due, in case a webhook never arrived."""
+        """Mark calendars not listed for a while as due, in case a webhook never arrived."""
         async with self._db.transaction() as session:
-            stale = await repo.all_syncs_due(session, older_than=self._clock() - older_than)
+            stale = await repo.calendars_not_synced_since(session, before=self._clock() - older_than)
             for calendar_id in stale:
                 await repo.request_sync(session, recall_calendar_id=calendar_id, until=None)
         return len(stale)

@@ -1,13 +1,78 @@
-"""Domain errors turned into words for members, in one place (pages, DMs and ephemeral replies use these)."""
+"""Connecting a calendar: the link DM, results, failures (as pages and DMs), status."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from recall.errors import RecallAPIError, RecallError
-from slackbot.blocks.text import escape
-from slackbot.calendar_oauth.flow import ConnectFailure
-from slackbot.calendar_oauth.providers import PROVIDERS
+from slackbot.calendar_oauth.failures import ConnectFailure
+from slackbot.calendar_oauth.links import LINK_TTL
+from slackbot.words.common import duration, provider_label
+
+LINK_LIFETIME = duration(LINK_TTL)
+
+STATUS_WORDS = {
+    "connected": ":white_check_mark: connected",
+    "connecting": ":hourglass_flowing_sand: connecting (Recall is syncing your events)",
+    "disconnected": ":warning: disconnected (type `/recall connect` to reconnect)",
+}
+
+CONNECT_INTRO = (
+    "Connect your calendar and I'll message you about each upcoming meeting, so you can choose where Recall's "
+    "notetaker joins."
+)
+RECONNECT_INTRO = (
+    "Your calendar connection needs to be renewed. Sign in again to keep Recall's notetaker on your meetings."
+)
+LINK_FINE_PRINT = (
+    f"Read-only access to your events. Each link works once, for you only, and expires in {LINK_LIFETIME}."
+)
+RETRY_LINK_FINE_PRINT = f"This link works once and expires in {LINK_LIFETIME}."
+CONNECTED_BODY = (
+    "Recall is syncing your events now. I'll DM you about upcoming meetings that have a video link. "
+    "Type `/recall status` any time to check."
+)
+HOME_INTRO = (
+    "Connect your calendar and I'll DM you about each upcoming meeting that has a video link, so you can choose "
+    "where Recall's notetaker joins."
+)
+HOME_LINK_NOTE = "I'll DM you a link that works once."
+NO_PROVIDERS = "No calendar provider is set up for this app yet."
+
+
+def connect_button(label: str, *, reconnect: bool) -> str:
+    return f"{'Reconnect' if reconnect else 'Connect'} {label}"
+
+
+def retry_button(label: str) -> str:
+    return f"Try again with {label}"
+
+
+def connected_headline(*, provider_label: str, email: str, reconnected: bool, replaced_email: str | None) -> str:
+    """Mrkdwn; ``email`` and ``replaced_email`` must already be escaped."""
+    if reconnected:
+        return f":white_check_mark: *{provider_label}* is reconnected for {email}."
+    if replaced_email:
+        return f":white_check_mark: *{provider_label}* is now connected for {email} (replacing {replaced_email})."
+    return f":white_check_mark: *{provider_label}* is connected for {email}."
+
+
+def no_connection(enabled_labels: list[str]) -> str:
+    options = " or ".join(enabled_labels) if enabled_labels else "a calendar"
+    return f"You have no calendar connected. Type `/recall connect` to connect {options}."
+
+
+def status_line(*, provider_label: str, email: str, status: str) -> str:
+    """Mrkdwn; ``email`` and ``status`` must already be escaped."""
+    return f"• *{provider_label}* ({email}): {STATUS_WORDS.get(status, status)}"
+
+
+def success_page(*, label: str, email: str, reconnected: bool) -> tuple[str, str]:
+    verb = "reconnected" if reconnected else "connected"
+    return (
+        f"{label} {verb}",
+        f"{email} is {verb}. Recall is syncing your events; I'll message you in Slack about upcoming meetings. "
+        "You can close this tab.",
+    )
 
 
 @dataclass(frozen=True)
@@ -16,11 +81,6 @@ class Explanation:
     detail: str
     # Whether running `/recall connect` again is the way forward.
     retry_with_new_link: bool = True
-
-
-def provider_label(provider: str) -> str:
-    spec = PROVIDERS.get(provider)
-    return spec.label if spec else "your calendar"
 
 
 def explain_connect_failure(failure: ConnectFailure, provider: str) -> Explanation:
@@ -46,7 +106,7 @@ def explain_connect_failure(failure: ConnectFailure, provider: str) -> Explanati
         case ConnectFailure.LINK_EXPIRED:
             return Explanation(
                 "This link has expired",
-                "Connect links work for 10 minutes. Type `/recall connect` in Slack for a fresh one.",
+                f"Connect links work for {LINK_LIFETIME}. Type `/recall connect` in Slack for a fresh one.",
             )
         case ConnectFailure.LINK_USED:
             return Explanation(
@@ -62,7 +122,7 @@ def explain_connect_failure(failure: ConnectFailure, provider: str) -> Explanati
         case ConnectFailure.STATE_EXPIRED:
             return Explanation(
                 "This sign-in took too long",
-                "Sign-ins must finish within 10 minutes of getting the link. Nothing was changed. "
+                f"Sign-ins must finish within {LINK_LIFETIME} of getting the link. Nothing was changed. "
                 "Type `/recall connect` in Slack for a fresh link.",
             )
         case ConnectFailure.STATE_USED:
@@ -120,47 +180,3 @@ def explain_connect_failure(failure: ConnectFailure, provider: str) -> Explanati
                 "Please try again in a few minutes.",
             )
     raise ValueError(failure)  # pragma: no cover - exhaustive match
-
-
-def explain_refused_choice(state: str) -> str:
-    """A Schedule / Skip / Undo on a meeting that can no longer be acted on."""
-    reasons = {
-        "cancelled": "This meeting was cancelled",
-        "ended": "This meeting has ended",
-        "declined": "You declined this meeting",
-        "no_link": "This meeting has no video link any more",
-    }
-    return (
-        f":information_source: {reasons.get(state, 'This meeting can no longer be changed')}, so nothing was changed."
-    )
-
-
-def explain_recall_error(error: RecallError) -> str:
-    """Why a schedule / skip did not happen, for the member; the message itself stays as it was."""
-    status = getattr(error, "status", None)
-    reasons: list[str] = []
-    if isinstance(error, RecallAPIError):
-        # Recall's own words live in errors.non_field_errors; `message` is often a generic envelope.
-        reasons = error.non_field_errors
-        if not reasons and isinstance(error.errors, list):
-            reasons = [str(item) for item in error.errors]
-        if not reasons and error.message and error.code != "invalid_request_data":
-            reasons = [error.message]
-    details = " ".join(reasons).lower()
-    too_soon = (
-        ":hourglass: The meeting starts too soon: Recall has no notetaker free this close to the start. "
-        "Nothing was changed. Try again in a minute."
-    )
-    if status == 400 and "ended" in details:
-        return ":checkered_flag: This meeting has already ended, so a notetaker can't join it. Nothing was changed."
-    if status == 507 or (status == 400 and "not enough time" in details):
-        return too_soon
-    if status == 404:
-        return (
-            ":grey_question: Recall no longer has this meeting on your calendar (it was removed or the calendar "
-            "was reconnected). Nothing was changed."
-        )
-    if status == 400:
-        reason = f" ({escape(' '.join(reasons))})" if reasons else ""
-        return f":warning: Recall didn't accept that for this meeting{reason}. Nothing was changed."
-    return ":warning: Recall isn't answering right now, so nothing was changed. Please try again in a few minutes."

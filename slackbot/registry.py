@@ -1,4 +1,5 @@
-"""Builds the collaborators once (database, Recall client, connect flow, Slack gateway) and closes them."""
+"""The composition root: builds every collaborator once from the settings (tests pass the twins' URLs) and
+closes them at the end."""
 
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ import httpx
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 
 from recall.client import RecallClient
-from slackbot.calendar_oauth.flow import ConnectFlow
+from slackbot.calendar_oauth.exchange import ProviderOAuth
 from slackbot.calendar_oauth.providers import ProviderMetadata, configured_providers
-from slackbot.meetings.service import MeetingService
-from slackbot.meetings.sync import CalendarSyncer
 from slackbot.services.calendar_status import CalendarStatusService
+from slackbot.services.calendar_sync import CalendarSyncer
+from slackbot.services.connect import ConnectService
 from slackbot.services.connections import ConnectionService
+from slackbot.services.meetings import MeetingService
+from slackbot.services.reconciler import Reconciler
+from slackbot.services.webhook_processor import DeliveryProcessor
 from slackbot.settings import Settings
-from slackbot.slack_gateway import SlackGateway
-from slackbot.slack_store import EncryptedInstallationStore
-from slackbot.webhooks.processor import DeliveryProcessor
+from slackbot.slack.gateway import SlackGateway
+from slackbot.slack.installation_store import EncryptedInstallationStore
 from storage.crypto import TokenCipher
 from storage.db import Database
 
@@ -32,7 +35,7 @@ class Services:
     recall: RecallClient
     installation_store: AsyncInstallationStore | None
     gateway: SlackGateway
-    flow: ConnectFlow
+    connect: ConnectService
     connections: ConnectionService
     meetings: MeetingService
     syncer: CalendarSyncer
@@ -58,21 +61,21 @@ def build_services(settings: Settings, *, db: Database | None = None, recall: Re
     )
     gateway = SlackGateway(
         api_url=settings.slack_api_url,
+        db=db,
         bot_token=None if settings.multi_workspace else settings.slack_bot_token,
         installation_store=store,
     )
-    flow = ConnectFlow(
-        db=db,
-        cipher=cipher,
-        recall=recall,
-        providers=configured_providers(settings),
-        metadata=ProviderMetadata(http),
-        public_url=settings.public_base_url,
+    oauth = ProviderOAuth(
+        providers=configured_providers(settings), metadata=ProviderMetadata(http), public_url=settings.public_base_url
     )
-    meetings = MeetingService(db=db, recall=recall, gateway=gateway, bot_name=settings.bot_name)
+    connect = ConnectService(
+        db=db, cipher=cipher, recall=recall, oauth=oauth, gateway=gateway, public_url=settings.public_base_url
+    )
     lease = timedelta(seconds=settings.work_lease_seconds)
+    reconciler = Reconciler(db=db, recall=recall, gateway=gateway, bot_name=settings.bot_name, lease=lease)
+    meetings = MeetingService(db=db, reconciler=reconciler)
     syncer = CalendarSyncer(db=db, recall=recall, meetings=meetings, lease=lease)
-    status = CalendarStatusService(db=db, recall=recall, gateway=gateway, flow=flow)
+    status = CalendarStatusService(db=db, recall=recall, gateway=gateway, connect=connect)
     return Services(
         settings=settings,
         db=db,
@@ -81,8 +84,8 @@ def build_services(settings: Settings, *, db: Database | None = None, recall: Re
         recall=recall,
         installation_store=store,
         gateway=gateway,
-        flow=flow,
-        connections=ConnectionService(db=db, recall=recall),
+        connect=connect,
+        connections=ConnectionService(db=db, recall=recall, installation_store=store),
         meetings=meetings,
         syncer=syncer,
         processor=DeliveryProcessor(db=db, status=status, syncer=syncer, lease=lease),

@@ -1,4 +1,4 @@
-"""Processes stored webhook deliveries, then runs the coalesced calendar syncs they asked for."""
+"""Processes stored webhook deliveries, then runs the coalesced calendar listings they asked for."""
 
 from __future__ import annotations
 
@@ -6,26 +6,26 @@ import asyncio
 import contextlib
 import json
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from recall.models import parse_timestamp
-from slackbot.meetings.sync import CLOCK_MARGIN, CalendarSyncer
 from slackbot.services.calendar_status import CalendarStatusService
-from slackbot.webhooks.leases import PROCESS_ID, holding
+from slackbot.services.calendar_sync import CLOCK_MARGIN, CalendarSyncer
+from storage import connections, leases
 from storage import deliveries as repo
-from storage import repositories as connections_repo
+from storage import syncs as syncs_repo
 from storage.db import Database
+from storage.lifecycle import DeliveryStatus
 from storage.models import WebhookDelivery, utcnow
 
 logger = logging.getLogger(__name__)
 
 HANDLED_EVENTS = frozenset({"calendar.update", "calendar.sync_events"})
-MAX_ATTEMPTS = 12  # with back-off from 30 s to an hour: about seven hours of trying
 # Webhooks that arrive together (one per calendar) share one listing; wait this long for stragglers.
 DEFAULT_DEBOUNCE = timedelta(milliseconds=300)
-# ... but never for longer than this, so a steady stream of webhooks cannot starve the syncs.
+# ... but never for longer than this, so a steady stream of webhooks cannot starve the listings.
 MAX_GATHER = timedelta(seconds=2)
-DEFAULT_LEASE = timedelta(seconds=60)
 
 
 class DeliveryProcessor:
@@ -36,7 +36,8 @@ class DeliveryProcessor:
         status: CalendarStatusService,
         syncer: CalendarSyncer,
         debounce: timedelta = DEFAULT_DEBOUNCE,
-        lease: timedelta = DEFAULT_LEASE,
+        lease: timedelta = leases.DEFAULT_LEASE,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._lease = lease
         # Work a dead process held is free again once its lease runs out; look for it this often.
@@ -44,6 +45,7 @@ class DeliveryProcessor:
         self._db = db
         self._status = status
         self._syncer = syncer
+        self._clock = clock
         self._debounce = debounce.total_seconds()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -66,7 +68,7 @@ class DeliveryProcessor:
                 await asyncio.sleep(1)
 
     async def drain(self) -> None:
-        """Process everything stored and every sync it asked for, until nothing is left."""
+        """Process everything stored and every listing it asked for, until nothing is left."""
         loop = asyncio.get_running_loop()
         try:
             gathering_since: float | None = None
@@ -87,36 +89,36 @@ class DeliveryProcessor:
                 self._idle.set()
 
     async def wait_idle(self) -> None:
-        """Until every kicked delivery and the syncs it asked for are done (wrap in asyncio.timeout)."""
+        """Until every kicked delivery and the listings it asked for are done (wrap in asyncio.timeout)."""
         await self._idle.wait()
 
     async def _process_deliveries(self) -> int:
         handled = 0
         while True:
             async with self._db.transaction() as session:
-                batch = await repo.claim_deliveries(session, owner=PROCESS_ID, lease=self._lease)
+                batch = await repo.claim_deliveries(
+                    session, owner=leases.PROCESS_ID, lease=self._lease, now=self._clock()
+                )
             if not batch:
                 return handled
-            async with holding(self._db, model=WebhookDelivery, keys=[d.id for d in batch], lease=self._lease):
-                handled += await self._process_batch(batch)
+            async with leases.holding(self._db, WebhookDelivery, [d.id for d in batch], lease=self._lease):
+                for delivery in batch:
+                    await self._process(delivery)
+                    handled += 1
 
-    async def _process_batch(self, batch: list[WebhookDelivery]) -> int:
-        handled = 0
-        for delivery in batch:
-            error: str | None = None
-            abandon = False
-            try:
-                await self._handle(delivery)
-            except Exception as exc:
-                logger.exception("webhooks.delivery_failed", extra={"delivery_id": delivery.id})
-                error = type(exc).__name__
-                if delivery.attempts >= MAX_ATTEMPTS:
-                    logger.error("webhooks.delivery_abandoned", extra={"delivery_id": delivery.id})
-                    abandon = True
-            async with self._db.transaction() as session:
-                await repo.finish_delivery(session, delivery, owner=PROCESS_ID, error=error, abandon=abandon)
-            handled += 1
-        return handled
+    async def _process(self, delivery: WebhookDelivery) -> None:
+        error: str | None = None
+        try:
+            await self._handle(delivery)
+        except Exception as exc:
+            logger.exception("webhooks.delivery_failed", extra={"delivery_id": delivery.id})
+            error = type(exc).__name__
+        async with self._db.transaction() as session:
+            status = await repo.finish_delivery(
+                session, delivery, owner=leases.PROCESS_ID, now=self._clock(), error=error
+            )
+        if status is DeliveryStatus.ABANDONED:
+            logger.error("webhooks.delivery_abandoned", extra={"delivery_id": delivery.id, "error": error})
 
     async def _handle(self, delivery: WebhookDelivery) -> None:
         payload = json.loads(delivery.payload)
@@ -129,14 +131,14 @@ class DeliveryProcessor:
             return
         until = parse_timestamp(data["last_updated_ts"]) if data.get("last_updated_ts") else None
         async with self._db.transaction() as session:
-            connection = await connections_repo.find_connection_by_calendar(session, calendar_id)
+            connection = await connections.find_connection_by_calendar(session, calendar_id)
             if connection is None:
                 logger.info("webhooks.unknown_calendar", extra={"event": delivery.event_type})
                 return
             # A calendar never listed: Recall made its events after we connected it, which bounds the listing.
             since = connection.created_at - CLOCK_MARGIN
-            await repo.request_sync(session, recall_calendar_id=calendar_id, until=until, since=since)
+            await syncs_repo.request_sync(session, recall_calendar_id=calendar_id, until=until, since=since)
 
     async def cleanup(self, *, keep: timedelta = timedelta(days=7)) -> int:
         async with self._db.transaction() as session:
-            return await repo.delete_processed_deliveries(session, before=utcnow() - keep)
+            return await repo.delete_finished_deliveries(session, before=self._clock() - keep)

@@ -9,10 +9,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from slackbot.blocks import connect as blocks
-from slackbot.calendar_oauth import pages
-from slackbot.calendar_oauth.flow import BROWSER_COOKIE, LINK_TTL, ConnectError, ConnectFailure, ConnectResult
-from slackbot.services.registry import Services
+from slackbot.calendar_oauth.failures import ConnectError, ConnectFailure
+from slackbot.calendar_oauth.links import BROWSER_COOKIE, LINK_TTL, callback_path, connect_path
+from slackbot.services.connect import ConnectResult, ConnectService
+from slackbot.slack.gateway import SlackGateway
+from slackbot.web import pages
 from slackbot.words import explain_connect_failure, provider_label
+from slackbot.words.connect import success_page
 
 logger = logging.getLogger(__name__)
 
@@ -47,21 +50,21 @@ DM_FAILURES = frozenset(HTTP_STATUS) - {
 }
 
 
-def calendar_routes(services: Services) -> list[Route]:
-    secure_cookie = services.settings.public_base_url.startswith("https://")
+def calendar_routes(*, connect: ConnectService, gateway: SlackGateway, public_url: str) -> list[Route]:
+    secure_cookie = public_url.startswith("https://")
 
-    async def connect(request: Request) -> Response:
+    async def start(request: Request) -> Response:
         provider = request.path_params["provider"]
         try:
-            start = await services.flow.begin(provider=provider, link_token=request.query_params.get("state"))
+            started = await connect.begin(provider=provider, link_token=request.query_params.get("state"))
         except ConnectError as error:
-            return await _failure(services, error)
-        response = RedirectResponse(start.authorize_url, status_code=302)
+            return await _failure(connect, gateway, error)
+        response = RedirectResponse(started.authorize_url, status_code=302)
         response.set_cookie(
             BROWSER_COOKIE,
-            start.browser_nonce,
+            started.browser_nonce,
             max_age=int(LINK_TTL.total_seconds()),
-            path=f"/calendar/oauth/{provider}/callback",
+            path=callback_path(provider),
             httponly=True,
             secure=secure_cookie,
             samesite="lax",  # sent on the provider's top-level redirect back to us
@@ -73,18 +76,18 @@ def calendar_routes(services: Services) -> list[Route]:
     async def callback(request: Request) -> Response:
         provider = request.path_params["provider"]
         try:
-            result = await services.flow.complete(
+            result = await connect.complete(
                 provider=provider,
                 params=dict(request.query_params),
                 browser_nonce=request.cookies.get(BROWSER_COOKIE),
             )
         except ConnectError as error:
-            return await _failure(services, error)
-        return await _success(services, result, provider)
+            return await _failure(connect, gateway, error)
+        return await _success(gateway, result)
 
     return [
-        Route("/calendar/connect/{provider}", connect, methods=["GET"]),
-        Route("/calendar/oauth/{provider}/callback", callback, methods=["GET"]),
+        Route(connect_path("{provider}"), start, methods=["GET"]),
+        Route(callback_path("{provider}"), callback, methods=["GET"]),
     ]
 
 
@@ -95,52 +98,33 @@ def _html(html: str, status: int) -> HTMLResponse:
     return response
 
 
-async def _success(services: Services, result: ConnectResult, provider: str) -> Response:
-    label = provider_label(provider)
-    requester = result.requester
-    await services.gateway.try_send_dm(
-        team_id=requester.team_id,
-        user_id=requester.user_id,
-        enterprise_id=requester.enterprise_id,
-        message=blocks.connected(
+async def _success(gateway: SlackGateway, result: ConnectResult) -> Response:
+    label = provider_label(result.provider)
+    await gateway.try_post_dm(
+        result.requester,
+        blocks.connected(
             provider_label=label,
             email=result.email,
             reconnected=result.reconnected,
             replaced_email=result.replaced_email,
         ),
     )
-    verb = "reconnected" if result.reconnected else "connected"
+    title, detail = success_page(label=label, email=result.email, reconnected=result.reconnected)
     response = _html(
-        pages.render(
-            ok=True,
-            title=f"{label} {verb}",
-            detail=f"{result.email} is {verb}. Recall is syncing your events; I'll message you in Slack about "
-            "upcoming meetings. You can close this tab.",
-            back_url=pages.slack_url(requester.team_id),
-        ),
-        200,
+        pages.render(ok=True, title=title, detail=detail, back_url=pages.slack_url(result.requester.team_id)), 200
     )
-    response.delete_cookie(BROWSER_COOKIE, path=f"/calendar/oauth/{provider}/callback")
+    response.delete_cookie(BROWSER_COOKIE, path=callback_path(result.provider))
     return response
 
 
-async def _failure(services: Services, error: ConnectError) -> Response:
+async def _failure(connect: ConnectService, gateway: SlackGateway, error: ConnectError) -> Response:
     explanation = explain_connect_failure(error.failure, error.provider)
     requester = error.requester
     logger.info("calendar.connect.failed", extra={"provider": error.provider, "failure": error.failure.value})
     if requester is not None and error.failure in DM_FAILURES:
-        retry = None
-        if explanation.retry_with_new_link and error.provider in services.flow.providers:
-            retry = blocks.ConnectLink(
-                provider=error.provider,
-                label=provider_label(error.provider),
-                url=await services.flow.issue_link(requester=requester, provider=error.provider),
-            )
-        await services.gateway.try_send_dm(
-            team_id=requester.team_id,
-            user_id=requester.user_id,
-            enterprise_id=requester.enterprise_id,
-            message=blocks.failed(title=explanation.title, detail=explanation.detail, retry=retry),
+        retry = await connect.retry_link(error) if explanation.retry_with_new_link else None
+        await gateway.try_post_dm(
+            requester, blocks.failed(title=explanation.title, detail=explanation.detail, retry=retry)
         )
     return _html(
         pages.render(

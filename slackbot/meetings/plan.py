@@ -1,0 +1,110 @@
+"""What acting on a meeting means: a pure plan from what is true now and what should be true.
+
+Sans-I/O: `plan()` takes plain data and returns the steps (the bot, the message) and the meeting's next status;
+the reconciler carries the steps out, and when the bot step fails it asks `plan()` again with the failure as an
+input (the member then sees the truth: no bot yet). Each transition has a row in the table test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from slackbot.meetings.decision import BotState, Decision
+from storage.lifecycle import ReconcileStatus, backoff
+
+FIRST_RETRY = timedelta(minutes=2)
+MAX_RETRY = timedelta(hours=6)
+
+
+class BotStep(StrEnum):
+    NOTHING = "nothing"
+    SCHEDULE = "schedule"  # POST the bot under `Plan.key` (a moved or relinked meeting gets a fresh POST)
+    UNSCHEDULE = "unschedule"  # DELETE our bot (Recall keeps it if a colleague's calendar shares it)
+
+
+class MessageStep(StrEnum):
+    NOTHING = "nothing"
+    POST = "post"  # the member's first message about the meeting
+    UPDATE = "update"  # chat.update in place: what the member sees changed
+
+
+@dataclass(frozen=True)
+class Current:
+    """What is true now about one member's meeting at Recall and in Slack."""
+
+    current_key: str | None  # the meeting's dedup key as it is now (None: no video link)
+    scheduled_key: str | None  # the key our bot is scheduled under (None: no bot of ours)
+    calendar_live: bool  # Recall keeps no bots on a disconnected calendar: wait for the reconnect
+    message_posted: bool
+    rendered_hash: str | None  # hash of what the posted message shows
+    attempts: int  # failed attempts in a row so far
+    end_time: datetime
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """The meeting's next status, when to act on it again, and the failures counted so far."""
+
+    status: ReconcileStatus
+    due_at: datetime | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    bot: BotStep
+    key: str | None  # the key to schedule under, or the key of the bot being unscheduled
+    message: MessageStep
+    # When every step succeeds:
+    scheduled_key: str | None
+    settlement: Settlement
+
+
+def retry_later(current: Current, *, now: datetime) -> Settlement:
+    """A step failed: try again after a back-off (2 min, 4 min ... capped at six hours)."""
+    attempts = current.attempts + 1
+    return Settlement(ReconcileStatus.RETRYING, now + backoff(attempts, first=FIRST_RETRY, cap=MAX_RETRY), attempts)
+
+
+def _bot(current: Current, decision: Decision) -> tuple[BotStep, str | None, str | None]:
+    """(step, key, scheduled key afterwards)."""
+    if decision.wants_bot:
+        key = current.current_key
+        if key is None or key == current.scheduled_key or not current.calendar_live:
+            return BotStep.NOTHING, None, current.scheduled_key
+        return BotStep.SCHEDULE, key, key
+    if current.scheduled_key is None:
+        return BotStep.NOTHING, None, None
+    if decision.state in (BotState.CANCELLED, BotState.ENDED):
+        # Recall drops the bots of deleted events itself; an ended meeting's bot has done its job.
+        return BotStep.NOTHING, None, None
+    return BotStep.UNSCHEDULE, current.scheduled_key, None
+
+
+def _message(current: Current, decision: Decision, digest: str) -> MessageStep:
+    if current.message_posted:
+        return MessageStep.UPDATE if digest != current.rendered_hash else MessageStep.NOTHING
+    return MessageStep.POST if decision.worth_a_new_message else MessageStep.NOTHING
+
+
+def plan(current: Current, decision: Decision, *, digest: str, now: datetime, bot_failed: bool = False) -> Plan:
+    """``digest``: hash of the message ``decision`` renders to. ``bot_failed``: the bot step of the first plan
+    failed; ``decision`` is then what the member should see instead, and the meeting is retried later."""
+    if bot_failed:
+        step, key, scheduled_key = BotStep.NOTHING, None, current.scheduled_key
+        settlement = retry_later(current, now=now)
+    else:
+        step, key, scheduled_key = _bot(current, decision)
+        # A message with buttons goes stale when the meeting ends: act again then to take them off.
+        settlement = Settlement(ReconcileStatus.SETTLED, current.end_time if decision.actionable else None, 0)
+    return Plan(step, key, _message(current, decision, digest), scheduled_key, settlement)
+
+
+def shown_after_bot_failure(decision: Decision, *, current: Current, fallback: Decision) -> Decision:
+    """What the member sees when the bot step failed: a wanted bot that does not exist yet is not shown as
+    scheduled (``fallback`` is the decision without the member's choice); anything else is shown as decided."""
+    if decision.wants_bot and current.scheduled_key is None:
+        return fallback
+    return decision

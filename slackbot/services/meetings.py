@@ -1,0 +1,149 @@
+"""Meetings in and out: store the events a listing brought, act on each changed one, handle a member's click,
+and pick up what is due again (failures to retry, messages whose meeting ended)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from recall.models import CalendarEvent
+from slackbot.meetings.decision import Choice
+from slackbot.meetings.facts import bot_still_scheduled, facts_from_event, key_of
+from slackbot.requester import Requester
+from slackbot.services.reconciler import Click, NotYourMeeting, Outcome, Reconciler
+from storage import connections
+from storage import meetings as repo
+from storage.db import Database
+from storage.lifecycle import ReconcileStatus
+from storage.models import Meeting, utcnow
+
+logger = logging.getLogger(__name__)
+
+# Meetings acted on at once within one process (each waits mostly on the database, Recall or Slack).
+RECONCILE_CONCURRENCY = 4
+
+__all__ = ["MeetingService", "NotYourMeeting", "Outcome"]
+
+
+def _store(meeting: Meeting, event: CalendarEvent) -> None:
+    facts = facts_from_event(event)
+    meeting.recall_updated_at = event.updated_at
+    meeting.start_time = facts.start_time
+    meeting.end_time = facts.end_time
+    meeting.title = facts.title
+    meeting.meeting_url = facts.meeting_url
+    meeting.meeting_platform = facts.meeting_platform
+    meeting.organizer = facts.organizer
+    meeting.series_id = facts.series_id
+    meeting.self_response = facts.self_response
+    meeting.is_deleted = facts.is_deleted
+    meeting.current_key = key_of(facts)
+    if meeting.scheduled_key and not bot_still_scheduled(event, meeting.scheduled_key):
+        # Recall no longer has our bot (calendar disconnected, bot removed): schedule again if still wanted.
+        meeting.scheduled_key = None
+
+
+class MeetingService:
+    def __init__(self, *, db: Database, reconciler: Reconciler, clock: Callable[[], datetime] = utcnow) -> None:
+        self._db = db
+        self._reconciler = reconciler
+        self._clock = clock
+        # One lock per meeting while anyone in this process acts on it (a double click, a sync, a colleague).
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _lock(self, event_id: str) -> asyncio.Lock:
+        lock = self._locks.get(event_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[event_id] = lock
+        return lock
+
+    def _now(self) -> datetime:
+        return self._clock()
+
+    # ---- events in --------------------------------------------------------------------------------------------
+
+    async def apply_events(self, events: Iterable[CalendarEvent]) -> int:
+        """Store changed events of calendars we know, then act on each. Returns the meetings acted on."""
+        events = list(events)
+        now = self._now()
+        async with self._db.transaction() as session:
+            owners = await connections.connections_by_calendar(session, sorted({e.calendar_id for e in events}))
+            existing = await repo.meetings_by_ids(session, [e.id for e in events if e.calendar_id in owners])
+            changed: list[str] = []
+            for event in events:
+                owner = owners.get(event.calendar_id)
+                if owner is None:
+                    continue  # a calendar of another app or workspace sharing the Recall account
+                meeting = existing.get(event.id)
+                if meeting is not None and meeting.recall_updated_at >= event.updated_at:
+                    if meeting.status is ReconcileStatus.PENDING:
+                        changed.append(event.id)  # stored earlier, never acted on (a crash)
+                    continue  # already seen (redelivery, overlapping listing)
+                if meeting is None:
+                    connection, member = owner
+                    meeting = Meeting(
+                        recall_event_id=event.id, connection_id=connection.id, team_id=member.team_id, version=0
+                    )
+                    session.add(meeting)
+                    existing[event.id] = meeting
+                _store(meeting, event)
+                repo.mark_pending(meeting, now=now)
+                changed.append(event.id)
+        # Recall advises handling future events in chronological order (scheduling guide, rate limits).
+        ordered = sorted(changed, key=lambda event_id: existing[event_id].start_time)
+        return await self._reconcile_all(ordered)
+
+    # ---- a member's click -------------------------------------------------------------------------------------
+
+    async def choose(self, *, requester: Requester, event_id: str, choice: Choice | None) -> Outcome:
+        """Schedule (``SCHEDULE``), skip (``SKIP``) or undo (``None``) for the member who owns the meeting.
+        Raises NotYourMeeting for anyone else, and for a meeting we do not know."""
+        return await self._reconcile(event_id, click=Click(requester, choice))
+
+    # ---- what is due again ------------------------------------------------------------------------------------
+
+    async def repair(self) -> int:
+        """Act again on meetings whose last attempt failed (after their back-off), or that a crash left pending."""
+        return await self._due([ReconcileStatus.PENDING, ReconcileStatus.RETRYING])
+
+    async def refresh_ended(self) -> int:
+        """Take the buttons off messages of meetings that have ended."""
+        return await self._due([ReconcileStatus.SETTLED])
+
+    async def _due(self, statuses: list[ReconcileStatus]) -> int:
+        async with self._db.transaction() as session:
+            ids = await repo.due_meetings(session, statuses=statuses, now=self._now())
+        return await self._reconcile_all(ids)
+
+    # ---- acting -----------------------------------------------------------------------------------------------
+
+    async def _reconcile(self, event_id: str, *, click: Click | None = None) -> Outcome:
+        async with self._lock(event_id):
+            outcome = await self._reconciler.run(event_id, now=self._now(), click=click)
+        # Meetings this process is acting on right now see the change themselves (their version moved on).
+        others = [other for other in outcome.colleagues if not self._lock(other).locked()]
+        if others:
+            await self._reconcile_all(others)
+        return outcome
+
+    async def _reconcile_all(self, event_ids: Iterable[str]) -> int:
+        """A few at a time: each waits mostly on I/O, so overlapping them shortens a large sync."""
+        slots = asyncio.Semaphore(RECONCILE_CONCURRENCY)
+
+        async def one(event_id: str) -> bool:
+            async with slots:
+                try:
+                    outcome = await self._reconcile(event_id)
+                except NotYourMeeting:
+                    return False  # disconnected meanwhile: its rows are gone
+                except Exception:
+                    # One meeting must not hold up the others; it stays due and the repair job retries it.
+                    logger.exception("meetings.reconcile_failed", extra={"recall_event_id": event_id})
+                    return False
+                return not outcome.deferred
+
+        return sum(await asyncio.gather(*(one(event_id) for event_id in event_ids)))

@@ -1,0 +1,311 @@
+"""Carries out a meeting's plan: Recall's bot, then the member's message, then the outcome in the database.
+
+Thin on purpose: what to do comes from `meetings.decision.decide` and `meetings.plan.plan`; this module only
+reads the meeting, performs the steps and records what happened. One process acts on a meeting at a time
+(a lease on the row); a run settles the meeting only if nothing changed while it ran (the row's version),
+otherwise it runs again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from recall.client import RecallClient
+from recall.errors import RecallError
+from slackbot.blocks.meeting import meeting_message
+from slackbot.blocks.text import Message
+from slackbot.meetings.decision import Choice, Decision, MeetingFacts, decide
+from slackbot.meetings.plan import (
+    BotStep,
+    Current,
+    MessageStep,
+    Plan,
+    Settlement,
+    plan,
+    retry_later,
+    shown_after_bot_failure,
+)
+from slackbot.requester import Requester
+from slackbot.slack.gateway import SLACK_FAILURES, PostedMessage, SlackGateway, slack_error_name
+from storage import leases
+from storage import meetings as repo
+from storage.connections import DISCONNECTED
+from storage.db import Database
+from storage.models import Meeting
+
+logger = logging.getLogger(__name__)
+
+# Runs of one meeting in a row when changes keep arriving while it is acted on (each sees the newer facts).
+MAX_RUNS = 3
+
+
+class NotYourMeeting(Exception):
+    """A button for a meeting that is not on the clicking member's calendar (or does not exist)."""
+
+
+@dataclass(frozen=True)
+class Click:
+    """A member's Schedule (``SCHEDULE``), Skip (``SKIP``) or Undo (``None``) on a meeting's button."""
+
+    requester: Requester
+    choice: Choice | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    decision: Decision  # what the member sees now
+    error: RecallError | None = None  # Recall refused the click; nothing was changed
+    refused: bool = False  # the meeting can no longer be acted on (ended, cancelled, declined, no link)
+    deferred: bool = False  # another process is acting on the meeting; it picks the change up
+    # Colleagues' meetings whose message changes because our bot came or went (marked PENDING).
+    colleagues: tuple[str, ...] = ()
+    changed_meanwhile: bool = False  # the meeting changed while this run acted: run again
+
+
+def facts_of(meeting: Meeting) -> MeetingFacts:
+    return MeetingFacts(
+        title=meeting.title,
+        start_time=meeting.start_time,
+        end_time=meeting.end_time,
+        meeting_url=meeting.meeting_url,
+        meeting_platform=meeting.meeting_platform,
+        organizer=meeting.organizer,
+        is_deleted=meeting.is_deleted,
+        self_response=meeting.self_response,
+        series_id=meeting.series_id,
+    )
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What acting on a meeting needs, read inside a transaction and used outside it."""
+
+    event_id: str
+    owner: Requester
+    dm_channel: str | None
+    facts: MeetingFacts
+    colleagues: tuple[str, ...]
+    stored_choice: Choice | None
+    current: Current
+    posted: PostedMessage | None
+    version: int
+
+
+class Reconciler:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        recall: RecallClient,
+        gateway: SlackGateway,
+        bot_name: str,
+        lease: timedelta = leases.DEFAULT_LEASE,
+    ) -> None:
+        self._db = db
+        self._recall = recall
+        self._gateway = gateway
+        self._bot_name = bot_name
+        self._lease = lease
+
+    async def run(self, event_id: str, *, now: datetime, click: Click | None = None) -> Outcome:
+        """Bring Recall's bot and the member's message in line with the meeting (and the member's click)."""
+        outcome = await self._once(event_id, now=now, click=click)
+        runs = 1
+        while outcome.changed_meanwhile and runs < MAX_RUNS:
+            again = await self._once(event_id, now=now)
+            outcome = Outcome(
+                again.decision,
+                outcome.error,
+                outcome.refused,
+                again.deferred,
+                tuple(dict.fromkeys(outcome.colleagues + again.colleagues)),
+                again.changed_meanwhile,
+            )
+            runs += 1
+        return outcome
+
+    async def _once(self, event_id: str, *, now: datetime, click: Click | None = None) -> Outcome:
+        snapshot, claimed = await self._read(event_id, now=now, click=click)
+        before = self._decide(snapshot, snapshot.stored_choice, now)
+        refused = click is not None and not before.actionable
+        if not claimed:
+            return Outcome(before, refused=refused, deferred=True)
+        clicked = click is not None and not refused
+        choice = click.choice if clicked and click is not None else snapshot.stored_choice
+        decision = self._decide(snapshot, choice, now)
+        message = self._render(snapshot, decision)
+        steps = plan(snapshot.current, decision, digest=message.digest(), now=now)
+        async with leases.holding(self._db, Meeting, [event_id], lease=self._lease):
+            try:
+                await self._bot(snapshot, steps)
+            except RecallError as exc:
+                logger.warning(
+                    "meetings.bot_call_failed",
+                    extra={
+                        "recall_event_id": event_id,
+                        "error": type(exc).__name__,
+                        "status": getattr(exc, "status", None),
+                    },
+                )
+                if clicked:
+                    # The member's click did not happen: everything stays as it was.
+                    await self._release(event_id)
+                    return Outcome(before, error=exc)
+                fallback = self._decide(snapshot, None, now)
+                decision = shown_after_bot_failure(decision, current=snapshot.current, fallback=fallback)
+                message = self._render(snapshot, decision)
+                steps = plan(snapshot.current, decision, digest=message.digest(), now=now, bot_failed=True)
+            sent, settlement = None, steps.settlement
+            try:
+                sent = await self._send(snapshot, steps.message, message)
+            except SLACK_FAILURES as exc:
+                logger.warning(
+                    "meetings.slack_failed", extra={"recall_event_id": event_id, "error": slack_error_name(exc)}
+                )
+                settlement = retry_later(snapshot.current, now=now)
+        changed_meanwhile = await self._record(
+            snapshot,
+            choice=choice if clicked else None,
+            clicked=clicked,
+            steps=steps,
+            sent=sent,
+            digest=message.digest(),
+            settlement=settlement,
+        )
+        colleagues: tuple[str, ...] = ()
+        if steps.scheduled_key != snapshot.current.scheduled_key:
+            keys = sorted(k for k in (snapshot.current.scheduled_key, steps.scheduled_key) if k)
+            async with self._db.transaction() as session:
+                colleagues = tuple(
+                    await repo.mark_sharing_key_pending(
+                        session, team_id=snapshot.owner.team_id, keys=keys, except_event_id=event_id, now=now
+                    )
+                )
+        return Outcome(decision, refused=refused, colleagues=colleagues, changed_meanwhile=changed_meanwhile)
+
+    # ---- steps ------------------------------------------------------------------------------------------------
+
+    async def _read(self, event_id: str, *, now: datetime, click: Click | None) -> tuple[_Snapshot, bool]:
+        async with self._db.transaction() as session:
+            meeting = await repo.get_meeting(session, event_id)
+            owner = await repo.owner_of(session, meeting) if meeting else None
+            if meeting is None or owner is None:
+                raise NotYourMeeting(event_id)
+            connection, member = owner
+            requester = Requester(member.team_id, member.slack_user_id, member.enterprise_id)
+            if click is not None and (click.requester.team_id, click.requester.user_id) != (
+                requester.team_id,
+                requester.user_id,
+            ):
+                raise NotYourMeeting(event_id)
+            colleagues = (
+                await repo.colleagues_with_bot(
+                    session, team_id=member.team_id, key=meeting.current_key, exclude_user_id=member.slack_user_id
+                )
+                if meeting.current_key
+                else []
+            )
+            posted = (
+                PostedMessage(meeting.channel_id, meeting.message_ts)
+                if meeting.channel_id and meeting.message_ts
+                else None
+            )
+            snapshot = _Snapshot(
+                event_id=event_id,
+                owner=requester,
+                dm_channel=member.dm_channel_id,
+                facts=facts_of(meeting),
+                colleagues=tuple(colleagues),
+                stored_choice=Choice(meeting.choice) if meeting.choice else None,
+                current=Current(
+                    current_key=meeting.current_key,
+                    scheduled_key=meeting.scheduled_key,
+                    calendar_live=connection.status != DISCONNECTED,
+                    message_posted=posted is not None,
+                    rendered_hash=meeting.rendered_hash,
+                    attempts=meeting.attempts,
+                    end_time=meeting.end_time,
+                ),
+                posted=posted,
+                version=meeting.version,
+            )
+            claimed = await repo.claim_meeting(session, event_id, owner=leases.PROCESS_ID, lease=self._lease, now=now)
+            if not claimed and click is not None:
+                # Another process is acting on it: leave the click for that run to pick up.
+                before = decide(snapshot.facts, choice=snapshot.stored_choice, covered_by=colleagues, now=now)
+                if before.actionable:
+                    meeting.choice = click.choice.value if click.choice else None
+                    repo.mark_pending(meeting, now=now)
+        return snapshot, claimed
+
+    def _decide(self, snapshot: _Snapshot, choice: Choice | None, now: datetime) -> Decision:
+        return decide(snapshot.facts, choice=choice, covered_by=snapshot.colleagues, now=now)
+
+    def _render(self, snapshot: _Snapshot, decision: Decision) -> Message:
+        return meeting_message(snapshot.facts, decision, event_id=snapshot.event_id)
+
+    async def _bot(self, snapshot: _Snapshot, steps: Plan) -> None:
+        if steps.bot is BotStep.SCHEDULE and steps.key is not None:
+            await self._recall.schedule_bot(
+                snapshot.event_id, deduplication_key=steps.key, bot_config=self._bot_config(snapshot.owner)
+            )
+            logger.info("meetings.bot_scheduled", extra={"recall_event_id": snapshot.event_id})
+        elif steps.bot is BotStep.UNSCHEDULE:
+            await self._recall.unschedule_bot(snapshot.event_id)
+            logger.info("meetings.bot_unscheduled", extra={"recall_event_id": snapshot.event_id})
+
+    def _bot_config(self, owner: Requester) -> dict[str, Any]:
+        # Recall's metadata holds strings only; it ties the bot back to the member who asked for it.
+        return {
+            "bot_name": self._bot_name,
+            "metadata": {"slack_team_id": owner.team_id, "slack_user_id": owner.user_id, "source": "recall-slackbot"},
+        }
+
+    async def _send(self, snapshot: _Snapshot, step: MessageStep, message: Message) -> PostedMessage | None:
+        if step is MessageStep.POST:
+            return await self._gateway.post_dm(snapshot.owner, message, channel=snapshot.dm_channel)
+        if step is MessageStep.UPDATE and snapshot.posted is not None:
+            await self._gateway.update(snapshot.owner, snapshot.posted, message)
+            return snapshot.posted
+        return None
+
+    async def _record(
+        self,
+        snapshot: _Snapshot,
+        *,
+        choice: Choice | None,
+        clicked: bool,
+        steps: Plan,
+        sent: PostedMessage | None,
+        digest: str,
+        settlement: Settlement,
+    ) -> bool:
+        """Write what happened; settle only if nothing changed meanwhile. Returns whether something did."""
+        async with self._db.transaction() as session:
+            meeting = await repo.get_meeting(session, snapshot.event_id)
+            if meeting is None:
+                return False  # disconnected meanwhile: its rows are gone
+            if clicked:
+                meeting.choice = choice.value if choice else None
+            if steps.scheduled_key != snapshot.current.scheduled_key:
+                meeting.scheduled_key = steps.scheduled_key
+            if sent is not None:
+                meeting.channel_id, meeting.message_ts = sent.channel, sent.ts
+                meeting.rendered_hash = digest
+            changed = meeting.version != snapshot.version
+            if not changed:
+                meeting.status, meeting.due_at, meeting.attempts = (
+                    settlement.status,
+                    settlement.due_at,
+                    settlement.attempts,
+                )
+            if meeting.claimed_by == leases.PROCESS_ID:
+                meeting.claimed_by = meeting.claimed_until = None
+            return changed
+
+    async def _release(self, event_id: str) -> None:
+        async with self._db.transaction() as session:
+            await leases.release(session, Meeting, event_id, owner=leases.PROCESS_ID)

@@ -1,0 +1,168 @@
+"""The one way the app sends to Slack: DMs, in-place updates and App Home views, for any workspace.
+
+It finds each workspace's bot token, opens a member's DM channel once and keeps its id on the member, shares
+one connection pool, and retries what Slack asks to be retried (dropped connections, 429 with Retry-After).
+No other module builds a Slack client to send with; a request's own reply (`ack`, `respond`) stays with Bolt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.web.async_client import AsyncWebClient
+
+from slackbot.requester import Requester
+from slackbot.slack.message import Message
+from storage import members
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+# How long a workspace's bot token is reused before it is looked up again (an uninstall also forgets it).
+TOKEN_CACHE_SECONDS = 300.0
+
+
+def retry_handlers() -> list[Any]:
+    """Retry dropped connections and 429s (honouring Retry-After); the default retries connections only."""
+    return [AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncRateLimitErrorRetryHandler(max_retry_count=2)]
+
+
+class WorkspaceNotInstalled(Exception):
+    """No bot token is stored for the workspace (never installed, or uninstalled)."""
+
+
+# What a Slack call can fail with after slack_sdk's own retries: an API error, no token, or the network.
+SLACK_FAILURES: tuple[type[BaseException], ...] = (
+    SlackApiError,
+    WorkspaceNotInstalled,
+    aiohttp.ClientError,
+    TimeoutError,
+    OSError,
+)
+
+
+def slack_error_name(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    if isinstance(exc, WorkspaceNotInstalled):
+        return "not_installed"
+    return type(exc).__name__
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    channel: str
+    ts: str
+
+
+class SlackGateway:
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        db: Database,
+        bot_token: str | None = None,
+        installation_store: AsyncInstallationStore | None = None,
+    ) -> None:
+        self._api_url = api_url
+        self._db = db
+        self._bot_token = bot_token or None
+        self._store = installation_store
+        self._tokens: dict[str, tuple[str, float]] = {}
+        self._dm_channels: dict[tuple[str, str], str] = {}
+        self._dm_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    async def aclose(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    # ---- what the app sends ------------------------------------------------------------------------------------
+
+    async def post_dm(self, to: Requester, message: Message, *, channel: str | None = None) -> PostedMessage:
+        """A new message in the member's DM with the app (``channel``: its id, when the caller knows it)."""
+        client = await self._client(to)
+        channel = channel or await self._dm_channel(client, to)
+        response = await client.chat_postMessage(channel=channel, **message.as_kwargs())
+        return PostedMessage(channel=response["channel"], ts=response["ts"])
+
+    async def try_post_dm(self, to: Requester, message: Message) -> PostedMessage | None:
+        """`post_dm`, or None (logged) if Slack refuses: for messages nobody can do better than try."""
+        try:
+            return await self.post_dm(to, message)
+        except SLACK_FAILURES as exc:
+            logger.warning("slack.dm_failed", extra={"team_id": to.team_id, "error": slack_error_name(exc)})
+            return None
+
+    async def update(self, to: Requester, posted: PostedMessage, message: Message) -> None:
+        """Change a message the app posted, in place."""
+        client = await self._client(to)
+        await client.chat_update(channel=posted.channel, ts=posted.ts, **message.as_kwargs())
+
+    async def publish_home(self, to: Requester, view: dict[str, Any]) -> None:
+        client = await self._client(to)
+        await client.views_publish(user_id=to.user_id, view=view)
+
+    def forget_workspace(self, team_id: str) -> None:
+        """The app was uninstalled: drop what is cached for the workspace."""
+        self._tokens.pop(team_id, None)
+        for key in [k for k in self._dm_channels if k[0] == team_id]:
+            del self._dm_channels[key]
+
+    # ---- plumbing ---------------------------------------------------------------------------------------------
+
+    def _web_client(self, token: str) -> AsyncWebClient:
+        """A client on the shared connection pool (slack_sdk otherwise opens a connection per call)."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return AsyncWebClient(
+            token=token, base_url=self._api_url, retry_handlers=retry_handlers(), session=self._session
+        )
+
+    async def _client(self, to: Requester) -> AsyncWebClient:
+        return self._web_client(await self._token(to))
+
+    async def _token(self, to: Requester) -> str:
+        if self._bot_token:
+            return self._bot_token
+        cached = self._tokens.get(to.team_id)
+        if cached is not None and time.monotonic() - cached[1] < TOKEN_CACHE_SECONDS:
+            return cached[0]
+        if self._store is None:
+            raise WorkspaceNotInstalled(to.team_id)
+        bot = await self._store.async_find_bot(enterprise_id=to.enterprise_id, team_id=to.team_id)
+        if bot is None or not bot.bot_token:
+            raise WorkspaceNotInstalled(to.team_id)
+        self._tokens[to.team_id] = (bot.bot_token, time.monotonic())
+        return bot.bot_token
+
+    async def _dm_channel(self, client: AsyncWebClient, to: Requester) -> str:
+        """The member's DM channel: remembered on the member, else opened once (one call even when concurrent)."""
+        key = (to.team_id, to.user_id)
+        if key in self._dm_channels:
+            return self._dm_channels[key]
+        async with self._dm_locks.setdefault(key, asyncio.Lock()):
+            if key not in self._dm_channels:  # found while we waited
+                async with self._db.transaction() as session:
+                    channel = await members.dm_channel(session, team_id=to.team_id, slack_user_id=to.user_id)
+                if channel is None:
+                    response = await client.conversations_open(users=to.user_id)
+                    channel = response["channel"]["id"]
+                    async with self._db.transaction() as session:
+                        await members.remember_dm_channel(
+                            session, team_id=to.team_id, slack_user_id=to.user_id, channel_id=channel
+                        )
+                self._dm_channels[key] = channel
+        self._dm_locks.pop(key, None)
+        return self._dm_channels[key]

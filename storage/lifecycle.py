@@ -1,0 +1,42 @@
+"""The lifecycle of each thing the app works through, one explicit status enum per thing.
+
+A row's status says what happens to it next; the queries that find work select by status (and by the
+time it is due), never by re-deriving a decision from other columns.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+
+
+class ReconcileStatus(StrEnum):
+    """A member's meeting: are its bot and its message in line with what the calendar and the member say?"""
+
+    PENDING = "pending"  # something changed (facts, choice, a colleague's bot, the calendar): act on it now
+    RETRYING = "retrying"  # the last attempt failed (Recall or Slack refused): try again at `due_at`
+    SETTLED = "settled"  # in line; `due_at` is when the message goes stale by itself (the meeting ends), or None
+
+
+class DeliveryStatus(StrEnum):
+    """A stored Recall webhook."""
+
+    PENDING = "pending"  # stored, not processed yet (or released for another try at `due_at`)
+    DONE = "done"  # processed
+    ABANDONED = "abandoned"  # failed on every try; kept with its last error for the operator
+
+
+class SyncStatus(StrEnum):
+    """A Recall calendar's event listing."""
+
+    IDLE = "idle"  # every announced change has been listed
+    DUE = "due"  # a webhook (or the catch-up job) asked for a listing; run it from `cursor` at `due_at`
+
+
+def backoff(attempts: int, *, first: timedelta, cap: timedelta) -> timedelta:
+    """How long a failed thing waits before its next try: `first`, twice that, four times ... after 1, 2, 3 ...
+    failed attempts in a row, never more than `cap`."""
+    if attempts < 1:
+        return timedelta(0)
+    # Capped before multiplying, so a thousand failures cannot overflow.
+    return min(first * (2 ** min(attempts - 1, 32)), cap)

@@ -1,0 +1,138 @@
+"""Per Recall calendar: the listing cursor, and whether a listing is due (coalescing webhooks that arrive together)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import leases
+from storage.lifecycle import SyncStatus, backoff
+from storage.models import CalendarConnection, CalendarSync
+
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY = timedelta(minutes=30)
+
+
+async def request_sync(
+    session: AsyncSession, *, recall_calendar_id: str, until: datetime | None, since: datetime | None = None
+) -> bool:
+    """Note that a calendar's events changed up to ``until``; a listing runs later (coalesced with others).
+
+    ``since`` seeds the cursor of a calendar we have never listed (its creation time: Recall creates its events
+    after the calendar, so the first listing still brings the whole window). Returns whether a listing is due.
+    """
+    sync = await session.get(CalendarSync, recall_calendar_id)
+    if sync is None:
+        session.add(
+            CalendarSync(
+                recall_calendar_id=recall_calendar_id,
+                status=SyncStatus.DUE,
+                requested_until=until,
+                requests=1,
+                cursor=since,
+                attempts=0,
+            )
+        )
+        return True
+    if until is not None and sync.cursor is not None and until <= sync.cursor and sync.status is SyncStatus.IDLE:
+        # A finished listing started after `until` already covered every change up to it (a redelivery, or
+        # Recall re-announcing a sync that changed nothing): no listing needed.
+        return False
+    sync.status = SyncStatus.DUE
+    sync.requests += 1
+    if until is not None and (sync.requested_until is None or until > sync.requested_until):
+        sync.requested_until = until
+    return True
+
+
+@dataclass(frozen=True)
+class DueSync:
+    """A claimed calendar listing: where to start, and what the claim saw (to settle it correctly)."""
+
+    calendar_id: str
+    cursor: datetime | None
+    requested_until: datetime | None
+    requests: int
+    attempts: int
+
+
+async def claim_due_syncs(session: AsyncSession, *, owner: str, lease: timedelta, now: datetime) -> list[DueSync]:
+    """Calendars with a listing due that nobody holds, now leased to ``owner`` (still DUE until finished)."""
+    due = (CalendarSync.status == SyncStatus.DUE, or_(CalendarSync.due_at.is_(None), CalendarSync.due_at <= now))
+    candidates = list(
+        await session.scalars(select(CalendarSync.recall_calendar_id).where(*due, leases.claimable(CalendarSync, now)))
+    )
+    claimed = await leases.claim(session, CalendarSync, candidates, owner=owner, lease=lease, now=now, where=due)
+    if not claimed:
+        return []
+    rows = await session.scalars(select(CalendarSync).where(CalendarSync.recall_calendar_id.in_(claimed)))
+    return [DueSync(s.recall_calendar_id, s.cursor, s.requested_until, s.requests, s.attempts) for s in rows]
+
+
+def next_cursor(due: DueSync, *, listed_from: datetime) -> datetime:
+    """Where the next listing starts after a successful one that began at ``listed_from`` (already stepped back
+    for clock skew): never later than a change a webhook announced and never earlier than the old cursor."""
+    cursor = due.requested_until or listed_from
+    if due.cursor is not None and cursor < due.cursor:
+        cursor = due.cursor
+    return cursor
+
+
+async def finish_sync(session: AsyncSession, *, due: DueSync, owner: str, now: datetime, cursor: datetime) -> bool:
+    """A listing succeeded: move the cursor (never backwards) and go IDLE unless a request arrived meanwhile.
+    False if ``owner`` no longer held the calendar (its lease ran out; the new holder lists again)."""
+    # Locked, so a request committed meanwhile by another process is not overwritten (PostgreSQL; SQLite
+    # serialises writers anyway).
+    sync = await session.scalar(
+        select(CalendarSync).where(CalendarSync.recall_calendar_id == due.calendar_id).with_for_update()
+    )
+    if sync is None or sync.claimed_by != owner:
+        return False
+    sync.claimed_by = sync.claimed_until = None
+    if sync.cursor is None or cursor > sync.cursor:
+        sync.cursor = cursor
+    sync.last_synced_at = now
+    sync.attempts = 0
+    sync.due_at = None
+    if sync.requests == due.requests:
+        sync.status = SyncStatus.IDLE  # no webhook arrived while we listed
+    if sync.requested_until is not None and sync.cursor is not None and sync.requested_until <= sync.cursor:
+        sync.requested_until = None
+    return True
+
+
+async def fail_sync(session: AsyncSession, *, due: DueSync, owner: str, now: datetime) -> bool:
+    """A listing failed: stays DUE, tried again after a back-off. False if ``owner`` no longer held it."""
+    attempts = due.attempts + 1
+    return await leases.release(
+        session,
+        CalendarSync,
+        due.calendar_id,
+        owner=owner,
+        values={
+            "attempts": attempts,
+            "due_at": now + backoff(attempts, first=FIRST_RETRY, cap=MAX_RETRY),
+        },
+    )
+
+
+async def calendars_not_synced_since(session: AsyncSession, *, before: datetime) -> list[str]:
+    """Connected calendars not listed since ``before``, or never (the catch-up job lists them again in case a
+    webhook was lost)."""
+    rows = await session.scalars(
+        select(CalendarConnection.recall_calendar_id)
+        .outerjoin(CalendarSync, CalendarSync.recall_calendar_id == CalendarConnection.recall_calendar_id)
+        .where(or_(CalendarSync.last_synced_at.is_(None), CalendarSync.last_synced_at < before))
+    )
+    return list(rows)
+
+
+async def forget_syncs(session: AsyncSession, recall_calendar_ids: Sequence[str]) -> None:
+    if recall_calendar_ids:
+        await session.execute(
+            delete(CalendarSync).where(CalendarSync.recall_calendar_id.in_(list(recall_calendar_ids)))
+        )

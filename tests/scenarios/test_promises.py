@@ -1,0 +1,176 @@
+"""Promises the meetings core keeps that a glance at the messages would not show: no needless Slack calls, one
+process per meeting (so one first message), no update lost to a concurrent replica, the webhook body cap."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+from starlette.requests import Request
+
+from recall.client import RecallClient
+from slackbot.registry import Services, build_services
+from slackbot.web.webhook import MAX_BODY_BYTES, read_capped
+from storage.lifecycle import ReconcileStatus
+from storage.models import Meeting, utcnow
+from tests.scenarios.harness import WEBHOOK_SECRET, Harness
+from tests.scenarios.test_meetings import ADA, connect, message_for, soon
+from tests.twins.fake_recall import sign_webhook
+
+
+def meeting_row(h: Harness, event_id: str) -> Meeting:
+    (row,) = h.rows(Meeting, Meeting.recall_event_id == event_id)
+    return row
+
+
+def another_replica(h: Harness) -> Services:
+    """A second process's services on the same database and twins (its own locks, pools and clients)."""
+    recall = RecallClient(api_key=h.recall.api_key, base_url=h.recall.base_url, backoff_base=0.001, backoff_cap=0.01)
+    return build_services(h.settings, recall=recall)
+
+
+def test_acting_again_on_an_unchanged_meeting_calls_slack_for_nothing(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(30), title="Steady")
+    h.sync(cal)
+    assert meeting_row(h, event["id"]).status is ReconcileStatus.SETTLED
+    h.execute(update(Meeting).values(status=ReconcileStatus.PENDING, due_at=utcnow()))
+    h.slack.reset_calls()
+    recall_calls = len(h.recall.calls)
+
+    assert h.run(h.services.meetings.repair) == 1
+
+    assert h.slack.calls_to("chat.update") == [] and h.slack.calls_to("chat.postMessage") == []
+    assert len(h.recall.calls) == recall_calls
+    assert meeting_row(h, event["id"]).status is ReconcileStatus.SETTLED
+
+
+def test_a_meeting_another_process_holds_is_left_to_it(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(30), title="Held elsewhere")
+    # Another replica is acting on this meeting right now (its lease runs for another minute).
+    h.run(h.services.syncer.run_pending)  # nothing stored yet for the event; lists the (empty) first window
+    h.sync(cal)
+    h.execute(
+        update(Meeting)
+        .where(Meeting.recall_event_id == event["id"])
+        .values(
+            status=ReconcileStatus.PENDING,
+            due_at=utcnow(),
+            message_ts=None,
+            channel_id=None,
+            rendered_hash=None,
+            claimed_by="other-replica",
+            claimed_until=utcnow() + timedelta(minutes=1),
+        )
+    )
+    h.slack.reset_calls()
+    assert h.run(h.services.meetings.repair) == 0
+    assert h.slack.calls_to("chat.postMessage") == []
+    # The other replica died: once its lease runs out, this one takes the meeting over.
+    h.execute(update(Meeting).values(claimed_until=utcnow() - timedelta(seconds=1)))
+    assert h.run(h.services.meetings.repair) == 1
+    assert len(h.slack.calls_to("chat.postMessage")) == 1
+    assert meeting_row(h, event["id"]).claimed_by is None
+
+
+def test_two_replicas_racing_on_a_new_meeting_post_one_message(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(30), title="Raced")
+    h.sync(cal)
+    h.execute(
+        update(Meeting).values(
+            status=ReconcileStatus.PENDING, due_at=utcnow(), message_ts=None, channel_id=None, rendered_hash=None
+        )
+    )
+    before = len([m for m in h.dms(ADA) if event["id"] in str(m.blocks)])
+    other = another_replica(h)
+
+    async def race() -> list[int]:
+        try:
+            return list(await asyncio.gather(h.services.meetings.repair(), other.meetings.repair()))
+        finally:
+            await other.aclose()
+
+    assert sorted(h.run(race)) == [0, 1]
+    assert len([m for m in h.dms(ADA) if event["id"] in str(m.blocks)]) == before + 1
+
+
+def test_a_change_on_another_replica_during_a_click_is_not_lost(h: Harness) -> None:
+    """Replica A schedules the bot (Recall is slow); meanwhile replica B stores the meeting's new time and leaves
+    it to A. A sees the meeting changed while it acted and acts again: the bot follows the new time."""
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(30), title="Moving target")
+    h.sync(cal)
+    hold = h.recall.hold("POST", f"/api/v2/calendar-events/{event['id']}/bot/")
+    clicking = threading.Thread(
+        target=h.click, kwargs={"action_id": "schedule_bot", "value": event["id"], "user_id": ADA}
+    )
+    clicking.start()
+    try:
+        assert hold.entered.wait(10), "the click never reached Recall"
+        moved = soon(54)
+        h.recall.update_event(event["id"], start_time=moved, end_time=moved + timedelta(minutes=30))
+        other = another_replica(h)
+
+        async def replica_b_syncs() -> int:
+            try:
+                events = [e async for page in other.recall.iter_calendar_event_pages(calendar_id=cal) for e in page]
+                return await other.meetings.apply_events(events)
+            finally:
+                await other.aclose()
+
+        assert h.run(replica_b_syncs) == 0  # stored, but A holds the meeting: left to A
+    finally:
+        h.recall.release_holds()
+        clicking.join(20)
+    assert not clicking.is_alive()
+
+    bot = h.recall.bot_for_event(event["id"])
+    assert bot is not None and moved.strftime("%Y-%m-%dT%H:%M:%SZ") in bot["deduplication_key"]
+    assert str(int(moved.timestamp())) in str(message_for(h, ADA, event["id"]).blocks)
+    row = meeting_row(h, event["id"])
+    assert (row.status, row.claimed_by, row.choice) == (ReconcileStatus.SETTLED, None, "schedule")
+    assert row.scheduled_key == row.current_key
+
+
+def test_a_webhook_body_over_the_cap_is_refused_even_without_a_length(h: Harness) -> None:
+    payload = {"event": "calendar.sync_events", "data": {"calendar_id": "c", "last_updated_ts": "2026-11-30T00:00:00Z"}}
+    body, _ = sign_webhook(payload, secret=WEBHOOK_SECRET)
+    padded = body[:-1] + b" " * (MAX_BODY_BYTES - len(body)) + b"}"
+    assert len(padded) == MAX_BODY_BYTES
+
+    def chunks(data: bytes):  # type: ignore[no-untyped-def]
+        yield from (data[i : i + 65536] for i in range(0, len(data), 65536))
+
+    sign_at_cap = sign_webhook(None, secret=WEBHOOK_SECRET, body=padded)
+    at_cap = h.client.post("/recall/webhook", content=chunks(padded), headers=sign_at_cap[1])
+    assert at_cap.status_code == 200  # exactly the cap is allowed
+    over = padded[:-1] + b" }"
+    signed_over = sign_webhook(None, secret=WEBHOOK_SECRET, body=over)
+    assert h.client.post("/recall/webhook", content=chunks(over), headers=signed_over[1]).status_code == 413
+
+
+async def test_a_declared_length_over_the_cap_is_refused_before_reading() -> None:
+    async def receive() -> dict:
+        raise AssertionError("the body was read")
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/recall/webhook",
+        "headers": [(b"content-length", str(MAX_BODY_BYTES + 1).encode())],
+    }
+    with pytest.raises(Exception) as refused:
+        await read_capped(Request(scope, receive))
+    assert type(refused.value).__name__ == "_TooLarge"
+    exact = {**scope, "headers": [(b"content-length", str(MAX_BODY_BYTES).encode())]}
+    chunks = iter([{"type": "http.request", "body": b"x" * MAX_BODY_BYTES, "more_body": False}])
+
+    async def receive_exact() -> dict:
+        return next(chunks)
+
+    assert len(await read_capped(Request(exact, receive_exact))) == MAX_BODY_BYTES

@@ -1,0 +1,134 @@
+"""Meetings in the database: found by status and due time, claimed by one process, marked pending with their
+version moved on, bots forgotten on disconnect and meetings woken up on reconnect."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from storage import connections, leases
+from storage import meetings as repo
+from storage.db import Database
+from storage.lifecycle import ReconcileStatus
+from storage.models import CalendarConnection, Meeting
+from tests.storage.conftest import NOW, add_meeting, add_member
+
+LEASE = timedelta(seconds=60)
+
+
+async def get(db: Database, event_id: str) -> Meeting:
+    async with db.transaction() as session:
+        meeting = await session.get(Meeting, event_id)
+        assert meeting is not None
+        return meeting
+
+
+async def test_due_meetings_select_by_status_and_time(db: Database) -> None:
+    connection = await add_member(db)
+    await add_meeting(db, connection, "pending", status=ReconcileStatus.PENDING, due_at=NOW)
+    await add_meeting(db, connection, "retry-now", status=ReconcileStatus.RETRYING, due_at=NOW - timedelta(seconds=1))
+    await add_meeting(db, connection, "retry-later", status=ReconcileStatus.RETRYING, due_at=NOW + timedelta(minutes=1))
+    await add_meeting(db, connection, "ended", status=ReconcileStatus.SETTLED, due_at=NOW - timedelta(minutes=5))
+    await add_meeting(db, connection, "settled", status=ReconcileStatus.SETTLED, due_at=None)
+    await add_meeting(
+        db,
+        connection,
+        "held",
+        status=ReconcileStatus.PENDING,
+        due_at=NOW,
+        claimed_by="other",
+        claimed_until=NOW + LEASE,
+    )
+    async with db.transaction() as session:
+        repair = await repo.due_meetings(session, statuses=[ReconcileStatus.PENDING, ReconcileStatus.RETRYING], now=NOW)
+        ended = await repo.due_meetings(session, statuses=[ReconcileStatus.SETTLED], now=NOW)
+        limited = await repo.due_meetings(
+            session, statuses=[ReconcileStatus.PENDING, ReconcileStatus.RETRYING], now=NOW, limit=1
+        )
+    assert sorted(repair) == ["pending", "retry-now"]
+    assert ended == ["ended"]
+    assert len(limited) == 1
+
+
+async def test_one_process_acts_on_a_meeting(db: Database) -> None:
+    await add_meeting(db, await add_member(db), "e1")
+    async with db.transaction() as session:
+        assert await repo.claim_meeting(session, "e1", owner="a", lease=LEASE, now=NOW)
+    async with db.transaction() as session:
+        assert not await repo.claim_meeting(session, "e1", owner="b", lease=LEASE, now=NOW)
+        assert not await repo.claim_meeting(session, "e1", owner="a", lease=LEASE, now=NOW)
+        assert not await repo.claim_meeting(session, "missing", owner="a", lease=LEASE, now=NOW)
+    async with db.transaction() as session:
+        assert await leases.release(session, Meeting, "e1", owner="a")
+        assert await repo.claim_meeting(session, "e1", owner="b", lease=LEASE, now=NOW)
+
+
+async def test_mark_pending_moves_the_version_on(db: Database) -> None:
+    await add_meeting(db, await add_member(db), "e1", status=ReconcileStatus.RETRYING, attempts=3, due_at=None)
+    async with db.transaction() as session:
+        meeting = await session.get(Meeting, "e1")
+        repo.mark_pending(meeting, now=NOW)
+    meeting = await get(db, "e1")
+    assert (meeting.status, meeting.due_at, meeting.attempts, meeting.version) == (ReconcileStatus.PENDING, NOW, 0, 2)
+
+
+async def test_colleagues_sharing_a_key_are_marked_pending(db: Database) -> None:
+    ada = await add_member(db, user_id="UADA", calendar="cal-ada")
+    bob = await add_member(db, user_id="UBOB", calendar="cal-bob")
+    key = "2026-11-30T10:00:00Z-https://zoom.us/j/1"
+    await add_meeting(db, ada, "ada", current_key=key, scheduled_key=key, message_ts="1.0", channel_id="D1")
+    await add_meeting(
+        db, bob, "bob", current_key=key, message_ts="2.0", channel_id="D2", status=ReconcileStatus.SETTLED
+    )
+    await add_meeting(db, bob, "bob-silent", current_key=key)  # no message: nothing to update
+    await add_meeting(db, bob, "bob-other", current_key="other", message_ts="3.0", channel_id="D2")
+    async with db.transaction() as session:
+        assert await repo.colleagues_with_bot(session, team_id="T1", key=key, exclude_user_id="UBOB") == ["UADA"]
+        assert await repo.colleagues_with_bot(session, team_id="T1", key=key, exclude_user_id="UADA") == []
+        assert await repo.colleagues_with_bot(session, team_id="T2", key=key, exclude_user_id="UBOB") == []
+        marked = await repo.mark_sharing_key_pending(session, team_id="T1", keys=[key], except_event_id="ada", now=NOW)
+        assert await repo.mark_sharing_key_pending(session, team_id="T1", keys=[], except_event_id="ada", now=NOW) == []
+    assert marked == ["bob"]
+    bob_meeting = await get(db, "bob")
+    assert (bob_meeting.status, bob_meeting.version) == (ReconcileStatus.PENDING, 2)
+    assert (await get(db, "ada")).version == 1
+
+
+async def test_disconnect_forgets_bots_and_reconnect_wakes_meetings(db: Database) -> None:
+    connection_id = await add_member(db)
+    key = "k"
+    await add_meeting(db, connection_id, "upcoming", scheduled_key=key, status=ReconcileStatus.SETTLED, due_at=None)
+    await add_meeting(
+        db,
+        connection_id,
+        "past",
+        scheduled_key=key,
+        start_time=NOW - timedelta(hours=3),
+        end_time=NOW - timedelta(hours=2),
+        status=ReconcileStatus.SETTLED,
+        due_at=None,
+    )
+    async with db.transaction() as session:
+        connection = await session.get(CalendarConnection, connection_id)
+        await connections.set_status(session, connection, "disconnected", now=NOW)
+    assert (await get(db, "upcoming")).scheduled_key is None
+    assert (await get(db, "past")).scheduled_key == key  # its bot is history
+    assert (await get(db, "upcoming")).status is ReconcileStatus.SETTLED  # nothing to do until it comes back
+    async with db.transaction() as session:
+        connection = await session.get(CalendarConnection, connection_id)
+        await connections.set_status(session, connection, "connecting", now=NOW)
+    upcoming = await get(db, "upcoming")
+    assert (upcoming.status, upcoming.due_at) == (ReconcileStatus.PENDING, NOW)
+    assert (await get(db, "past")).status is ReconcileStatus.SETTLED
+    async with db.transaction() as session:
+        connection = await session.get(CalendarConnection, connection_id)
+        await connections.set_status(session, connection, "connected", now=NOW)  # no change of side
+    assert (await get(db, "upcoming")).version == upcoming.version
+
+
+async def test_meetings_long_over_are_deleted(db: Database) -> None:
+    connection = await add_member(db)
+    await add_meeting(db, connection, "old", start_time=NOW - timedelta(days=40), end_time=NOW - timedelta(days=40))
+    await add_meeting(db, connection, "recent")
+    async with db.transaction() as session:
+        assert await repo.delete_ended_meetings(session, before=NOW - timedelta(days=30)) == 1
+        assert await repo.get_meeting(session, "old") is None
