@@ -51,6 +51,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from storage.crypto import TokenCipher  # noqa: E402
 from storage.db import Database, is_sqlite  # noqa: E402
 from storage.db import create_engine as create_async_engine  # noqa: E402
+from storage.lifecycle import DeliveryStatus, SyncStatus  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import CalendarConnection, CalendarSync, Member, WebhookDelivery  # noqa: E402
 from tests.twins.fake_recall import FakeRecall, sign_webhook  # noqa: E402
@@ -161,10 +162,12 @@ async def backlog(url: str) -> tuple[int, int]:
     try:
         async with db.transaction() as session:
             deliveries = await session.scalar(
-                select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.processed_at.is_(None))
+                select(func.count())
+                .select_from(WebhookDelivery)
+                .where(WebhookDelivery.status == DeliveryStatus.PENDING)
             )
             pending = await session.scalar(
-                select(func.count()).select_from(CalendarSync).where(CalendarSync.pending.is_(True))
+                select(func.count()).select_from(CalendarSync).where(CalendarSync.status == SyncStatus.DUE)
             )
     finally:
         await db.dispose()

@@ -128,25 +128,6 @@ class RecallClient:
         response = await self._request("GET", _calendar_path(calendar_id))
         return _model(Calendar, _json_object(response))
 
-    async def list_calendars(
-        self,
-        *,
-        platform: str | None = None,
-        status: str | None = None,
-        email: str | None = None,
-        created_at__gte: datetime | None = None,
-    ) -> AsyncIterator[Calendar]:
-        """``GET /api/v2/calendars/`` with the documented filters, following ``next`` to the end."""
-        query = {
-            "platform": platform,
-            "status": status,
-            "email": email,
-            "created_at__gte": _query_time(created_at__gte),
-        }
-        async for page in self._pages(CALENDARS_PATH, query):
-            for item in page:
-                yield _model(Calendar, item)
-
     async def update_calendar(
         self,
         calendar_id: str,
@@ -197,32 +178,6 @@ class RecallClient:
         }
         async for page in self._pages(CALENDAR_EVENTS_PATH, query):
             yield _valid_items(CalendarEvent, page)
-
-    async def list_calendar_events(
-        self,
-        *,
-        calendar_id: str | None = None,
-        updated_at__gte: datetime | None = None,
-        start_time__gte: datetime | None = None,
-        start_time__lte: datetime | None = None,
-        is_deleted: bool | None = None,
-    ) -> AsyncIterator[CalendarEvent]:
-        """Every matching calendar event, following ``next`` to the end."""
-        pages = self.iter_calendar_event_pages(
-            calendar_id=calendar_id,
-            updated_at__gte=updated_at__gte,
-            start_time__gte=start_time__gte,
-            start_time__lte=start_time__lte,
-            is_deleted=is_deleted,
-        )
-        async for page in pages:
-            for event in page:
-                yield event
-
-    async def retrieve_calendar_event(self, event_id: str) -> CalendarEvent:
-        """``GET /api/v2/calendar-events/{id}/``."""
-        response = await self._request("GET", _event_path(event_id))
-        return _model(CalendarEvent, _json_object(response))
 
     async def schedule_bot(
         self, event_id: str, *, deduplication_key: str, bot_config: Mapping[str, Any]

@@ -115,14 +115,6 @@ class Calendar(_RecallModel):
             return [item for item in value if isinstance(item, dict)]
         return []
 
-    @property
-    def is_connected(self) -> bool:
-        return self.status == "connected"
-
-    @property
-    def is_disconnected(self) -> bool:
-        return self.status == "disconnected"
-
 
 class CalendarEventBot(_RecallModel):
     """A bot scheduled for a calendar event (``CalendarEvent.bots[]``)."""

@@ -54,9 +54,9 @@ def connect_links(links: Sequence[ConnectLink], *, reconnect: bool = False) -> M
         ActionsBlock(block_id=BlockId.CONNECT_BUTTONS, elements=buttons),
         ContextBlock(elements=[MarkdownTextObject(text=words.LINK_FINE_PRINT)]),
     ]
-    verb = "Reconnect" if reconnect else "Connect"
     labels = " or ".join(link.label for link in links)
-    return build_message(f"{verb} {labels}: {' '.join(link.url for link in links)}", blocks)
+    fallback = words.connect_button(labels, reconnect=reconnect)
+    return build_message(f"{fallback}: {' '.join(link.url for link in links)}", blocks)
 
 
 def connected(*, provider_label: str, email: str, reconnected: bool, replaced_email: str | None) -> Message:
@@ -99,7 +99,7 @@ def status_lines(connections: Sequence[ConnectionView]) -> list[str]:
 def status(connections: Sequence[ConnectionView], *, enabled_labels: Sequence[str]) -> Message:
     if not connections:
         return plain(words.no_connection(list(enabled_labels)))
-    text = "*Your calendars*\n" + "\n".join(status_lines(connections))
+    text = words.YOUR_CALENDARS + "\n" + "\n".join(status_lines(connections))
     return build_message(text.replace("*", ""), [SectionBlock(text=MarkdownTextObject(text=text))])
 
 

@@ -21,16 +21,14 @@ from slackbot.blocks.text import MAX_VIEW_BLOCKS, to_dicts
 from slackbot.ids import ActionId, BlockId
 from slackbot.words import connect as words
 
-HEADER = "Recall notetaker"
-
 
 def home_view(
     *, connections: Sequence[ConnectionView], available: Sequence[tuple[str, str]], connected_providers: set[str]
 ) -> dict[str, Any]:
     """``available`` is (provider, label) for each enabled provider."""
-    blocks: list[Block] = [HeaderBlock(text=HEADER)]
+    blocks: list[Block] = [HeaderBlock(text=words.HOME_HEADER)]
     if connections:
-        text = "*Your calendars*\n" + "\n".join(status_lines(connections))
+        text = words.YOUR_CALENDARS + "\n" + "\n".join(status_lines(connections))
         blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
     else:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=words.HOME_INTRO)))

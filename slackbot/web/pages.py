@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from html import escape
 
+from slackbot.words import pages as words
+
 _PAGE = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>{title} · Recall for Slack</title>
+<title>{title} · {product}</title>
 <style>
   body {{ font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, sans-serif; background: #f6f6f8;
          color: #1d1c1d; margin: 0; display: flex; min-height: 100vh; align-items: center; justify-content: center; }}
@@ -29,7 +31,7 @@ _PAGE = """<!doctype html>
   <div class="icon" aria-hidden="true">{icon}</div>
   <h1>{title}</h1>
   <p>{detail}</p>
-  <a class="button" href="{slack_url}">Back to Slack</a>
+  <a class="button" href="{slack_url}">{back}</a>
 </main>
 </body>
 </html>
@@ -58,4 +60,6 @@ def render(*, ok: bool, title: str, detail: str, back_url: str) -> str:
         title=escape(title),
         detail=_inline_code(detail),
         slack_url=escape(back_url, quote=True),
+        product=escape(words.PRODUCT),
+        back=escape(words.BACK_TO_SLACK),
     )

@@ -37,6 +37,8 @@ HOME_INTRO = (
 )
 HOME_LINK_NOTE = "I'll DM you a link that works once."
 NO_PROVIDERS = "No calendar provider is set up for this app yet."
+HOME_HEADER = "Recall notetaker"
+YOUR_CALENDARS = "*Your calendars*"
 
 
 def connect_button(label: str, *, reconnect: bool) -> str:

@@ -58,7 +58,7 @@ async def test_calendar_lifecycle(recall: RecallClient, fake_recall: FakeRecall)
 
     fake_recall.set_calendar_status(calendar.id, "connected")
     fetched = await recall.retrieve_calendar(calendar.id)
-    assert fetched.is_connected
+    assert fetched.status == "connected"
     assert fetched.platform_email == "ada@example.com"
     assert [change.status for change in fetched.status_changes] == ["connecting", "connected"]
 
@@ -80,20 +80,6 @@ async def test_calendar_lifecycle(recall: RecallClient, fake_recall: FakeRecall)
     assert caught.value.message == "Not found."
 
 
-async def test_list_calendars_filters(recall: RecallClient, fake_recall: FakeRecall) -> None:
-    google = fake_recall.add_calendar(platform="google_calendar", oauth_email="ada@example.com")
-    outlook = fake_recall.add_calendar(platform="microsoft_outlook", oauth_email="bob@example.com")
-    fake_recall.add_calendar(platform="google_calendar", oauth_email="cy@example.com", status="disconnected")
-
-    assert len([c async for c in recall.list_calendars()]) == 3
-    by_platform = [c.id async for c in recall.list_calendars(platform="microsoft_outlook")]
-    assert by_platform == [outlook["id"]]
-    by_email = [c.id async for c in recall.list_calendars(email="ada@example.com")]
-    assert by_email == [google["id"]]
-    disconnected = [c async for c in recall.list_calendars(status="disconnected")]
-    assert [c.oauth_email for c in disconnected] == ["cy@example.com"]
-
-
 # ---- calendar events ---------------------------------------------------------------------------
 
 
@@ -111,10 +97,10 @@ async def test_list_events_follows_next_across_pages(recall: RecallClient, fake_
     assert all(call.param("calendar_id") == calendar["id"] for call in calls)  # filters survive `next`
     assert calls[0].param("cursor") is None and calls[1].param("cursor")
 
-    events = [event async for event in recall.list_calendar_events(calendar_id=calendar["id"])]
+    events = [e async for page in recall.iter_calendar_event_pages(calendar_id=calendar["id"]) for e in page]
     assert [event.id for event in events] == ids
     assert fake_recall.count("GET", EVENTS) == 6
-    assert len([event async for event in recall.list_calendar_events()]) == 251
+    assert len([e async for page in recall.iter_calendar_event_pages() for e in page]) == 251
 
 
 async def test_list_events_filters(recall: RecallClient, fake_recall: FakeRecall) -> None:
@@ -127,32 +113,46 @@ async def test_list_events_filters(recall: RecallClient, fake_recall: FakeRecall
     watermark = datetime.fromisoformat(fake_recall.event(gone["id"])["updated_at"])
     moved = fake_recall.update_event(early["id"], start_time=start + timedelta(hours=1))
 
-    changed = [e.id async for e in recall.list_calendar_events(calendar_id=calendar["id"], updated_at__gte=watermark)]
+    changed = [
+        e.id
+        async for page in recall.iter_calendar_event_pages(calendar_id=calendar["id"], updated_at__gte=watermark)
+        for e in page
+    ]
     assert changed == [early["id"], gone["id"]]
     sent = fake_recall.calls[-1].param("updated_at__gte")
     assert sent is not None and sent.endswith("Z") and "." in sent  # ISO 8601 UTC, microseconds kept
+    assert fake_recall.calls[-1].param("calendar_id") == calendar["id"]
 
     window = [
         e.id
-        async for e in recall.list_calendar_events(
+        async for page in recall.iter_calendar_event_pages(
             start_time__gte=start, start_time__lte=start + timedelta(days=1), is_deleted=False
         )
+        for e in page
     ]
     assert window == [early["id"]]
     assert fake_recall.calls[-1].param("is_deleted") == "false"
     assert fake_recall.calls[-1].param("start_time__gte") == start.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert fake_recall.calls[-1].param("start_time__lte") == (start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    deleted = [e async for e in recall.list_calendar_events(is_deleted=True)]
+    deleted = [e async for page in recall.iter_calendar_event_pages(is_deleted=True) for e in page]
     assert [e.id for e in deleted] == [gone["id"]] and deleted[0].is_deleted
+    assert fake_recall.calls[-1].param("is_deleted") == "true"
 
-    event = await recall.retrieve_calendar_event(late["id"])
-    assert event.start_time == start + timedelta(days=2)
+    later = [
+        e async for page in recall.iter_calendar_event_pages(start_time__gte=start + timedelta(days=1)) for e in page
+    ]
+    assert [e.id for e in later] == [late["id"]]
+    assert later[0].start_time == start + timedelta(days=2)
     assert moved["start_time"] != early["start_time"]
 
 
-async def test_naive_datetime_is_refused_before_any_call(recall: RecallClient, fake_recall: FakeRecall) -> None:
+@pytest.mark.parametrize("name", ["updated_at__gte", "start_time__gte", "start_time__lte"])
+async def test_naive_datetime_is_refused_before_any_call(
+    recall: RecallClient, fake_recall: FakeRecall, name: str
+) -> None:
     with pytest.raises(ValueError, match="naive"):
-        async for _ in recall.list_calendar_events(updated_at__gte=datetime(2024, 5, 1, 10, 0)):
+        async for _ in recall.iter_calendar_event_pages(**{name: datetime(2024, 5, 1, 10, 0)}):
             pass
     assert fake_recall.calls == []
 
@@ -185,7 +185,9 @@ async def test_schedule_and_unschedule_share_one_bot_across_calendars(
     after_ada = await recall.unschedule_bot(on_ada["id"])
     assert after_ada.bots == []
     assert fake_recall.bot_for_event(on_bob["id"]) is not None  # still shared by Bob's event
-    assert (await recall.retrieve_calendar_event(on_bob["id"])).bots[0].bot_id == first.bots[0].bot_id
+    bobs = [e async for page in recall.iter_calendar_event_pages(calendar_id=bob["id"]) for e in page]
+    assert [e.id for e in bobs] == [on_bob["id"]]
+    assert [bot.bot_id for bot in bobs[0].bots] == [first.bots[0].bot_id]
 
     await recall.unschedule_bot(on_bob["id"])
     await recall.unschedule_bot(on_bob["id"])  # idempotent
@@ -218,7 +220,7 @@ async def test_429_honours_retry_after(recall: RecallClient, fake_recall: FakeRe
     fake_recall.add_event(calendar["id"], start_time=soon())
     fake_recall.fail_next("GET", EVENTS, 429, times=2, headers={"Retry-After": "7"})
 
-    events = [event async for event in recall.list_calendar_events(calendar_id=calendar["id"])]
+    events = [e async for page in recall.iter_calendar_event_pages(calendar_id=calendar["id"]) for e in page]
     assert len(events) == 1
     assert sleeper.delays == [7.0, 7.0]
     assert fake_recall.count("GET", EVENTS) == 3
@@ -226,9 +228,10 @@ async def test_429_honours_retry_after(recall: RecallClient, fake_recall: FakeRe
 
 async def test_retry_after_gets_bounded_jitter(fake_recall: FakeRecall) -> None:
     sleeper = RecordingSleep()
-    fake_recall.fail_next("GET", CALENDARS, 429, times=3, headers={"Retry-After": "2"})
+    fake_recall.fail_next("GET", EVENTS, 429, times=3, headers={"Retry-After": "2"})
     async with RecallClient(api_key=fake_recall.api_key, base_url=fake_recall.base_url, sleep=sleeper) as client:
-        assert [c async for c in client.list_calendars()] == []
+        assert [e async for page in client.iter_calendar_event_pages() for e in page] == []
+    assert fake_recall.count("GET", EVENTS) == 4
     assert len(sleeper.delays) == 3
     assert all(2.0 <= delay <= 2.5 for delay in sleeper.delays)
 
@@ -255,9 +258,15 @@ async def test_transient_statuses_retried_with_exponential_backoff(fake_recall: 
 
 async def test_backoff_jitter_stays_in_the_upper_half(fake_recall: FakeRecall) -> None:
     sleeper = RecordingSleep()
-    fake_recall.fail_next("GET", CALENDARS, 503, times=4)
+    calendar = fake_recall.add_calendar()
+    fake_recall.fail_next("GET", EVENTS, 503, times=4)
     async with RecallClient(api_key=fake_recall.api_key, base_url=fake_recall.base_url, sleep=sleeper) as client:
-        assert [c async for c in client.list_calendars()] == []
+        pages = [page async for page in client.iter_calendar_event_pages(calendar_id=calendar["id"])]
+    assert pages == [[]]
+    calls = fake_recall.calls_to("GET", EVENTS)
+    assert len(calls) == 5
+    assert all(call.param("calendar_id") == calendar["id"] for call in calls)  # retries resend the filters
+    assert len(sleeper.delays) == 4
     for attempt, delay in enumerate(sleeper.delays, start=1):
         ceiling = min(30.0, 0.5 * 2 ** (attempt - 1))
         assert ceiling / 2 <= delay <= ceiling
@@ -310,7 +319,8 @@ async def test_client_rides_out_the_fakes_rate_limiter() -> None:
             api_key=fake.api_key, base_url=fake.base_url, sleep=sleeper, list_calls_per_minute=1000
         ) as client:
             for _ in range(61):
-                assert [e async for e in client.list_calendar_events(calendar_id=calendar["id"])] == []
+                pages = client.iter_calendar_event_pages(calendar_id=calendar["id"])
+                assert [e async for page in pages for e in page] == []
         assert fake.count("GET", EVENTS) == 62  # one 429, then the retry
         assert len(sleeper.delays) == 1 and 1 <= sleeper.delays[0] <= 61
         fake.assert_no_violations()
@@ -396,7 +406,7 @@ async def test_next_pointing_at_another_host_is_refused(recall: RecallClient, fa
         },
     )
     with pytest.raises(RecallResponseError, match="refusing pagination"):
-        async for _ in recall.list_calendar_events():
+        async for _ in recall.iter_calendar_event_pages():
             pass
     assert len(fake_recall.calls) == 1  # never followed
 
@@ -421,7 +431,7 @@ async def test_next_origin_must_match_base_url(next_url: str) -> None:
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         client = RecallClient(api_key="k", base_url="https://us-east-1.recall.ai", http=http)
         with pytest.raises(RecallResponseError):
-            async for _ in client.list_calendars():
+            async for _ in client.iter_calendar_event_pages():
                 pass
     assert len(seen) == 1
 
@@ -433,7 +443,7 @@ async def test_next_pointing_at_the_same_page_does_not_loop() -> None:
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         client = RecallClient(api_key="k", base_url="https://us-east-1.recall.ai", http=http)
         with pytest.raises(RecallResponseError, match="same page"):
-            async for _ in client.list_calendars():
+            async for _ in client.iter_calendar_event_pages():
                 pass
 
 
@@ -445,15 +455,16 @@ async def test_http_next_on_the_same_host_is_upgraded_to_https() -> None:
         if "cursor" in request.url.params:
             return httpx.Response(200, json={"next": None, "previous": None, "results": []})
         return httpx.Response(
-            200, json={"next": "http://us-east-1.recall.ai/api/v2/calendars/?cursor=cD0x", "results": []}
+            200, json={"next": "http://us-east-1.recall.ai/api/v2/calendar-events/?cursor=cD0x", "results": []}
         )
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         client = RecallClient(api_key="k", base_url="https://us-east-1.recall.ai/", http=http)
-        assert [c async for c in client.list_calendars(status="connected")] == []
+        pages = [page async for page in client.iter_calendar_event_pages(is_deleted=False)]
+    assert pages == [[], []]
     assert seen == [
-        "https://us-east-1.recall.ai/api/v2/calendars/?status=connected",
-        "https://us-east-1.recall.ai/api/v2/calendars/?cursor=cD0x",
+        "https://us-east-1.recall.ai/api/v2/calendar-events/?is_deleted=false",
+        "https://us-east-1.recall.ai/api/v2/calendar-events/?cursor=cD0x",
     ]
 
 
@@ -480,7 +491,6 @@ async def test_secrets_never_reach_logs_or_reprs(
     calendar = await make_calendar(recall)
     fetched = await recall.retrieve_calendar(calendar.id)
     patched = await recall.update_calendar(calendar.id, oauth_refresh_token=REFRESH, oauth_client_secret=SECRET)
-    listed = [c async for c in recall.list_calendars()]
     assert fake_recall.calendar(calendar.id)["oauth_client_secret"] == SECRET  # the fake did echo them
 
     # A calendar body Recall echoes but we cannot parse: the error must not quote it.
@@ -494,7 +504,7 @@ async def test_secrets_never_reach_logs_or_reprs(
         await recall.retrieve_calendar(calendar.id)
 
     texts = [caplog.text]
-    for model in (calendar, fetched, patched, *listed):
+    for model in (calendar, fetched, patched):
         assert isinstance(model, Calendar)
         texts += [repr(model), str(model), model.model_dump_json(), repr(model.model_dump())]
     for error in (caught.value, caught_missing.value):

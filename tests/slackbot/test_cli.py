@@ -12,6 +12,7 @@ import sqlalchemy
 import yaml
 
 from slackbot.cli import build_parser, main
+from storage.crypto import TokenCipher
 from storage.migrate import head_revision
 from tests.unit_fixtures import EXPECTED_TABLES, isolate_settings
 
@@ -80,7 +81,7 @@ def test_unknown_or_no_command_is_a_usage_error(argv: list[str], capsys: pytest.
 
 def test_parser_knows_every_contract_command() -> None:
     parser = build_parser()
-    for command in (["serve"], ["worker"], ["migrate"], ["manifest", "--public-url", "https://x"]):
+    for command in (["serve"], ["worker"], ["migrate"], ["rotate-keys"], ["manifest", "--public-url", "https://x"]):
         assert parser.parse_args(command).command == command[0]
 
 
@@ -167,6 +168,103 @@ def test_migrate_reads_database_url_from_dotenv(isolated: Path, capsys: pytest.C
 
 
 # ---------------------------------------------------------------------------------------------------------------------
+# rotate-keys and --version
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _seed_secrets(db: Path, cipher: TokenCipher) -> None:
+    """One connection's refresh token, one pending sign-in's verifier, one Slack bot token, under ``cipher``."""
+    engine = sqlalchemy.create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(
+            sqlalchemy.text(
+                "INSERT INTO members (id, team_id, slack_user_id, created_at) VALUES (1, 'T', 'U', '2026-01-01')"
+            )
+        )
+        conn.execute(
+            sqlalchemy.text(
+                "INSERT INTO calendar_connections (id, member_id, provider, email, recall_calendar_id, status,"
+                " refresh_token_encrypted, created_at, updated_at)"
+                " VALUES (1, 1, 'google', 'a@b.c', 'cal', 'connected', :t, '2026-01-01', '2026-01-01')"
+            ),
+            {"t": cipher.encrypt("refresh-token")},
+        )
+        conn.execute(
+            sqlalchemy.text(
+                "INSERT INTO calendar_oauth_states (id, link_token_hash, team_id, slack_user_id, provider,"
+                " code_verifier_encrypted, created_at, expires_at)"
+                " VALUES (1, 'h', 'T', 'U', 'google', :v, '2026-01-01', '2099-01-01')"
+            ),
+            {"v": cipher.encrypt("verifier")},
+        )
+        conn.execute(
+            sqlalchemy.text(
+                "INSERT INTO slack_bots (id, client_id, app_id, team_id, bot_token, bot_id, bot_user_id,"
+                " is_enterprise_install, installed_at) VALUES (1, 'c', 'A', 'T', :b, 'B', 'UB', 0, '2026-01-01')"
+            ),
+            {"b": cipher.encrypt("xoxb-secret")},
+        )
+    engine.dispose()
+
+
+def _stored_secrets(db: Path) -> list[str]:
+    engine = sqlalchemy.create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        values = [
+            conn.execute(sqlalchemy.text("SELECT refresh_token_encrypted FROM calendar_connections")).scalar_one(),
+            conn.execute(sqlalchemy.text("SELECT code_verifier_encrypted FROM calendar_oauth_states")).scalar_one(),
+            conn.execute(sqlalchemy.text("SELECT bot_token FROM slack_bots")).scalar_one(),
+        ]
+    engine.dispose()
+    return values
+
+
+@pytest.fixture
+def secrets_under_old_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A migrated SQLite database holding one secret of each kind, encrypted with the key `old-key`."""
+    db = tmp_path / "keys.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
+    assert main(["migrate"]) == 0
+    _seed_secrets(db, TokenCipher(["old-key"]))
+    return db
+
+
+def test_rotate_keys_re_encrypts_every_secret_under_the_first_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], secrets_under_old_key: Path
+) -> None:
+    db = secrets_under_old_key
+    monkeypatch.setenv("SECRET_KEY", "new-key,old-key")
+    assert main(["rotate-keys"]) == 0
+    out = capsys.readouterr().out
+    assert "1 calendar refresh tokens, 1 pending sign-ins and 1 Slack tokens" in out
+    new_only = TokenCipher(["new-key"])
+    assert [new_only.decrypt(v) for v in _stored_secrets(db)] == ["refresh-token", "verifier", "xoxb-secret"]
+    assert "refresh-token" not in out
+
+
+def test_rotate_keys_without_the_old_key_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], secrets_under_old_key: Path
+) -> None:
+    db = secrets_under_old_key
+    before = _stored_secrets(db)
+    monkeypatch.setenv("SECRET_KEY", "new-key")
+    assert main(["rotate-keys"]) == 2
+    err = capsys.readouterr().err
+    assert "keep the old key" in err and "Traceback" not in err
+    assert _stored_secrets(db) == before
+    monkeypatch.setenv("SECRET_KEY", " , ")
+    assert main(["rotate-keys"]) == 2
+    assert "SECRET_KEY is not set" in capsys.readouterr().err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == "recall-slackbot 0.1.0"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
 # Entry points as an operator runs them
 # ---------------------------------------------------------------------------------------------------------------------
 
@@ -182,7 +280,7 @@ def test_help_from_the_command_line(argv: list[str], isolated: Path) -> None:
     result = subprocess.run(argv, cwd=isolated, env=clean_subprocess_env(), capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: recall-slackbot")
-    for command in ("serve", "worker", "migrate", "manifest"):
+    for command in ("serve", "worker", "migrate", "rotate-keys", "manifest"):
         assert command in result.stdout
     assert result.stderr == ""
 
