@@ -7,6 +7,7 @@ Recall echoes ``oauth_client_secret`` and ``oauth_refresh_token`` in every calen
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -216,12 +217,95 @@ class CalendarEvent(_RecallModel):
                 return _OUTLOOK_RESPONSES.get(response.lower())
         return None
 
+    def participants(self, *, owner_emails: frozenset[str] = frozenset()) -> list[Participant]:
+        """Attendees and organiser from the provider's event (Google ``raw.attendees`` / ``raw.organizer``, Graph
+        ``raw.attendees[].emailAddress`` / ``raw.organizer.emailAddress``). ``owner_emails`` (lower-case) mark the
+        calendar owner where the provider does not (Graph never flags "self")."""
+        if self.is_google:
+            return _google_participants(self.raw)
+        if self.is_outlook:
+            return _outlook_participants(self.raw, owner_emails)
+        return []
+
     @property
     def recurring_series_id(self) -> str | None:
         """Google ``raw.recurringEventId``; Outlook ``raw.seriesMasterId``."""
         key = "recurringEventId" if self.is_google else "seriesMasterId" if self.is_outlook else None
         value = self.raw.get(key) if key else None
         return value if isinstance(value, str) and value else None
+
+
+@dataclass(frozen=True)
+class Participant:
+    """Somebody in a meeting, from the provider's own event: an attendee or the organiser."""
+
+    email: str
+    is_self: bool  # the calendar's owner (Google says so; for Outlook the caller names the owner's addresses)
+    is_organizer: bool
+    is_resource: bool  # a room or equipment, not a person
+    response: ResponseStatus | None
+
+
+def _google_participants(raw: dict[str, Any]) -> list[Participant]:
+    found: list[Participant] = []
+    attendees = raw.get("attendees")
+    for attendee in attendees if isinstance(attendees, list) else []:
+        email = attendee.get("email") if isinstance(attendee, dict) else None
+        if not isinstance(email, str) or "@" not in email:
+            continue
+        status = attendee.get("responseStatus")
+        found.append(
+            Participant(
+                email=email.strip(),
+                is_self=attendee.get("self") is True,
+                is_organizer=attendee.get("organizer") is True,
+                is_resource=attendee.get("resource") is True,
+                response=_GOOGLE_RESPONSES.get(status.lower()) if isinstance(status, str) else None,
+            )
+        )
+    organizer = _dig(raw, "organizer", "email")
+    if isinstance(organizer, str) and "@" in organizer and not any(p.is_organizer for p in found):
+        found.append(
+            Participant(
+                email=organizer.strip(),
+                is_self=_dig(raw, "organizer", "self") is True,
+                is_organizer=True,
+                is_resource=False,
+                response="accepted",
+            )
+        )
+    return found
+
+
+def _outlook_participants(raw: dict[str, Any], owner: frozenset[str]) -> list[Participant]:
+    found: list[Participant] = []
+    attendees = raw.get("attendees")
+    for attendee in attendees if isinstance(attendees, list) else []:
+        email = _dig(attendee, "emailAddress", "address")
+        if not isinstance(email, str) or "@" not in email:
+            continue
+        response = _dig(attendee, "status", "response")
+        found.append(
+            Participant(
+                email=email.strip(),
+                is_self=email.strip().lower() in owner,
+                is_organizer=False,
+                is_resource=attendee.get("type") == "resource",
+                response=_OUTLOOK_RESPONSES.get(response.lower()) if isinstance(response, str) else None,
+            )
+        )
+    organizer = _dig(raw, "organizer", "emailAddress", "address")
+    if isinstance(organizer, str) and "@" in organizer:
+        found.append(
+            Participant(
+                email=organizer.strip(),
+                is_self=raw.get("isOrganizer") is True or organizer.strip().lower() in owner,
+                is_organizer=True,
+                is_resource=False,
+                response="accepted",
+            )
+        )
+    return found
 
 
 def _dig(data: Any, *keys: str) -> Any:

@@ -9,22 +9,46 @@ class Command(StrEnum):
     RECALL = "/recall"
 
 
+class Subcommand(StrEnum):
+    """What follows `/recall` (contract: DESIGN.md); the manifest's usage hint lists them in this order."""
+
+    CONNECT = "connect"
+    STATUS = "status"
+    DISCONNECT = "disconnect"
+    RULE = "rule"
+    EXCLUDE = "exclude"
+    ADMIN = "admin"
+    HELP = "help"
+
+
 class ActionId(StrEnum):
     # Per-meeting message (contract: DESIGN.md).
     SCHEDULE_BOT = "schedule_bot"
     SKIP_BOT = "skip_bot"
     UNDO_CHOICE = "undo_choice"
+    # A meeting of a recurring series (contract: DESIGN.md), and forgetting that choice.
+    RECORD_SERIES = "record_series"
+    SKIP_SERIES = "skip_series"
+    UNDO_SERIES = "undo_series"
     # Connect / reconnect link buttons: URL buttons still send a payload that must be acked.
     OPEN_CONNECT_LINK = "open_connect_link"
     RECONNECT_CALENDAR = "reconnect_calendar"
     # App Home.
     HOME_CONNECT = "home_connect"
+    HOME_RULE = "home_rule"
+    HOME_RULE_ACCEPTED = "home_rule_accepted"
+    HOME_ADMIN_RULE = "home_admin_rule"
+    HOME_ADMIN_ENFORCE = "home_admin_enforce"
 
 
 class BlockId(StrEnum):
     CONNECT_BUTTONS = "connect_buttons"
     MEETING_ACTIONS = "meeting_actions"
     HOME_CONNECTIONS = "home_connections"
+    HOME_RULE = "home_rule"
+    HOME_RULE_ACCEPTED = "home_rule_accepted"
+    HOME_ADMIN_RULE = "home_admin_rule"
+    HOME_ADMIN_ENFORCE = "home_admin_enforce"
 
 
 class Event(StrEnum):

@@ -16,7 +16,9 @@ from slackbot.services.calendar_status import CalendarStatusService
 from slackbot.services.calendar_sync import CalendarSyncer
 from slackbot.services.connect import ConnectService
 from slackbot.services.connections import ConnectionService
+from slackbot.services.home import HomeService
 from slackbot.services.meetings import MeetingService
+from slackbot.services.policy import PolicyService
 from slackbot.services.reconciler import Reconciler
 from slackbot.services.webhook_processor import DeliveryProcessor
 from slackbot.settings import Settings
@@ -38,6 +40,8 @@ class Services:
     connect: ConnectService
     connections: ConnectionService
     meetings: MeetingService
+    policy: PolicyService
+    home: HomeService
     syncer: CalendarSyncer
     processor: DeliveryProcessor
 
@@ -76,6 +80,11 @@ def build_services(settings: Settings, *, db: Database | None = None, recall: Re
     meetings = MeetingService(db=db, reconciler=reconciler)
     syncer = CalendarSyncer(db=db, recall=recall, meetings=meetings, lease=lease)
     status = CalendarStatusService(db=db, recall=recall, gateway=gateway, connect=connect)
+    connections = ConnectionService(db=db, recall=recall, installation_store=store)
+    policy = PolicyService(db=db, meetings=meetings)
+    home = HomeService(
+        connections=connections, connect=connect, policy=policy, gateway=gateway, default_bot_name=settings.bot_name
+    )
     return Services(
         settings=settings,
         db=db,
@@ -85,8 +94,10 @@ def build_services(settings: Settings, *, db: Database | None = None, recall: Re
         installation_store=store,
         gateway=gateway,
         connect=connect,
-        connections=ConnectionService(db=db, recall=recall, installation_store=store),
+        connections=connections,
         meetings=meetings,
+        policy=policy,
+        home=home,
         syncer=syncer,
         processor=DeliveryProcessor(db=db, status=status, syncer=syncer, lease=lease),
     )

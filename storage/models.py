@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -70,11 +70,44 @@ class Member(Base):
     team_id: Mapped[str] = mapped_column(String(32), index=True)
     slack_user_id: Mapped[str] = mapped_column(String(32))
     dm_channel_id: Mapped[str | None] = mapped_column(String(32))
+    # The member's recording rule (None: the workspace's default applies) and title keywords never recorded.
+    rule: Mapped[str | None] = mapped_column(String(16))
+    rule_accepted_only: Mapped[bool] = mapped_column(default=False)
+    excluded_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     connections: Mapped[list[CalendarConnection]] = relationship(
         back_populates="member", cascade="all, delete-orphan", passive_deletes=True
     )
+
+
+class SeriesChoice(Base):
+    """A member's standing choice for every occurrence of a recurring series ("always" / "never")."""
+
+    __tablename__ = "series_choices"
+    __table_args__ = (UniqueConstraint("member_id", "series_id", name="uq_series_choices_member_series"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    series_id: Mapped[str] = mapped_column(String(255))
+    choice: Mapped[str] = mapped_column(String(16))  # "schedule" | "skip"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WorkspacePolicy(Base):
+    """What a workspace's admins set for everyone: the default rule, keywords, company domains, enforcement,
+    the bot's name."""
+
+    __tablename__ = "workspace_policies"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    default_rule: Mapped[str | None] = mapped_column(String(16))
+    default_accepted_only: Mapped[bool] = mapped_column(default=False)
+    excluded_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    enforce_external: Mapped[bool] = mapped_column(default=False)
+    bot_name: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class CalendarConnection(Base):
@@ -196,6 +229,9 @@ class Meeting(LeaseColumns, Base):
     series_id: Mapped[str | None] = mapped_column(String(255))
     self_response: Mapped[str | None] = mapped_column(String(32))
     is_deleted: Mapped[bool] = mapped_column(default=False)
+    # Who is in it: whether the member organises it, and the email domains of everyone else (rooms left out).
+    organizer_is_self: Mapped[bool] = mapped_column(default=False)
+    attendee_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The member's choice: "schedule" | "skip" | None (ask).
     choice: Mapped[str | None] = mapped_column(String(16))
     # The meeting's deduplication key as it is now (None without a link), and the one our bot is scheduled under.

@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
+from slackbot.ids import Subcommand
 from slackbot.manifest import (
     EVENTS_PATH,
     MANIFEST_PATH,
@@ -25,6 +26,7 @@ from slackbot.manifest import (
     manifest_urls,
     render_manifest,
 )
+from slackbot.words.commands import USAGE
 from tests.twins.slack_contract import contracts_dir
 
 PUBLIC_URL = "https://bot.example.org"
@@ -165,7 +167,9 @@ def test_app_surface_settings() -> None:
         "messages_tab_read_only_enabled": True,
     }
     (command,) = manifest["features"]["slash_commands"]
-    assert command["usage_hint"] == "connect | status | disconnect | help" and command["should_escape"] is False
+    assert command["usage_hint"] == " | ".join(Subcommand) and command["should_escape"] is False
+    for sub in Subcommand:
+        assert f"`/recall {sub}" in USAGE, sub
     settings = manifest["settings"]
     assert settings["interactivity"]["is_enabled"] is True
     assert (settings["org_deploy_enabled"], settings["socket_mode_enabled"], settings["token_rotation_enabled"]) == (

@@ -40,6 +40,8 @@ EXPECTED_TABLES = {
     "webhook_deliveries",
     "calendar_syncs",
     "meetings",
+    "series_choices",
+    "workspace_policies",
     "slack_installations",
     "slack_bots",
     "slack_oauth_states",

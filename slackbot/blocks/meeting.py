@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 
 from slackbot.blocks.text import MAX_SECTION_TEXT, Message, build_message, escape, slack_date, truncate
 from slackbot.ids import ActionId, BlockId
-from slackbot.meetings.decision import BotState, Decision, MeetingFacts
+from slackbot.meetings.decision import BotState, Decision, MeetingFacts, Reason
 from slackbot.words import meetings as words
 
 MAX_TITLE = 200
@@ -42,6 +42,34 @@ def when(meeting: MeetingFacts) -> str:
     return f"{start_token} – {end_token} ({duration_words(meeting)})"
 
 
+def meeting_buttons(meeting: MeetingFacts, decision: Decision, *, event_id: str) -> list[ButtonElement]:
+    """What the member can do: decide, override what a rule or series decided, undo a click, choose for the series."""
+
+    def button(text: str, action: ActionId, style: str | None = None) -> ButtonElement:
+        return ButtonElement(text=text, action_id=action, value=event_id, style=style)
+
+    if not decision.actionable or decision.locked:
+        return []
+    if decision.state in (BotState.ASK, BotState.COVERED):
+        label = words.SHARE_BUTTON if decision.state is BotState.COVERED else words.SCHEDULE_BUTTON
+        buttons = [button(label, ActionId.SCHEDULE_BOT, "primary"), button(words.SKIP_BUTTON, ActionId.SKIP_BOT)]
+    elif decision.reason is Reason.CLICK:
+        buttons = [button(words.UNDO_BUTTON, ActionId.UNDO_CHOICE)]
+    elif decision.state is BotState.SCHEDULED:
+        buttons = [button(words.SKIP_ONE_BUTTON, ActionId.SKIP_BOT)]
+    else:
+        buttons = [button(words.SCHEDULE_BUTTON, ActionId.SCHEDULE_BOT)]
+    if meeting.series_id:
+        if decision.series_choice is None:
+            buttons += [
+                button(words.RECORD_SERIES_BUTTON, ActionId.RECORD_SERIES),
+                button(words.SKIP_SERIES_BUTTON, ActionId.SKIP_SERIES),
+            ]
+        else:
+            buttons.append(button(words.UNDO_SERIES_BUTTON, ActionId.UNDO_SERIES))
+    return buttons
+
+
 def meeting_message(meeting: MeetingFacts, decision: Decision, *, event_id: str) -> Message:
     """Pure: the same inputs always give the same message (its digest decides whether to chat.update)."""
     title = escape(display_title(meeting.title))
@@ -63,15 +91,7 @@ def meeting_message(meeting: MeetingFacts, decision: Decision, *, event_id: str)
         SectionBlock(text=MarkdownTextObject(text=body)),
         ContextBlock(elements=[MarkdownTextObject(text=status)]),
     ]
-    buttons: list[ButtonElement] = []
-    if decision.state in (BotState.ASK, BotState.COVERED):
-        label = words.SHARE_BUTTON if decision.state is BotState.COVERED else words.SCHEDULE_BUTTON
-        buttons = [
-            ButtonElement(text=label, action_id=ActionId.SCHEDULE_BOT, value=event_id, style="primary"),
-            ButtonElement(text=words.SKIP_BUTTON, action_id=ActionId.SKIP_BOT, value=event_id),
-        ]
-    elif decision.state in (BotState.SCHEDULED, BotState.SKIPPED):
-        buttons = [ButtonElement(text=words.UNDO_BUTTON, action_id=ActionId.UNDO_CHOICE, value=event_id)]
+    buttons = meeting_buttons(meeting, decision, event_id=event_id)
     if buttons:
         blocks.append(ActionsBlock(block_id=BlockId.MEETING_ACTIONS, elements=buttons))
     fallback_start = meeting.start_time.astimezone(UTC).strftime("%a %d %b %H:%M UTC")

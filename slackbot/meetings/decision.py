@@ -1,4 +1,5 @@
-"""Should a bot join this meeting for this member: a pure function over plain data (words live in `words`)."""
+"""Should a bot join this meeting for this member, and why: a pure function over plain data (words live in
+`words`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from slackbot.meetings.rules import Attendance, Miss, Policy, Rule, excluded_keyword, is_external, rule_miss
+
 
 class Choice(StrEnum):
     SCHEDULE = "schedule"
@@ -14,8 +17,8 @@ class Choice(StrEnum):
 
 
 class BotState(StrEnum):
-    ASK = "ask"  # no choice yet: Schedule / Skip
-    COVERED = "covered"  # no choice yet, but a colleague's bot already covers it
+    ASK = "ask"  # nobody decided yet: Schedule / Skip
+    COVERED = "covered"  # nobody decided yet, but a colleague's bot already covers it
     SCHEDULED = "scheduled"
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
@@ -25,6 +28,20 @@ class BotState(StrEnum):
 
 
 ACTIONABLE = frozenset({BotState.ASK, BotState.COVERED, BotState.SCHEDULED, BotState.SKIPPED})
+
+
+class Reason(StrEnum):
+    """What decided, in precedence order after the calendar's own facts."""
+
+    CALENDAR = "calendar"  # cancelled, ended, no link, declined: the state says which
+    CLICK = "click"  # the member's click on this meeting
+    SERIES = "series"  # the member's choice for every occurrence of the series
+    ENFORCED = "enforced"  # the workspace records every external meeting
+    KEYWORD = "keyword"  # the title holds one of the member's excluded keywords
+    WORKSPACE_KEYWORD = "workspace_keyword"  # ... or one the workspace excludes for everyone
+    RULE = "rule"  # the member's rule
+    WORKSPACE_RULE = "workspace_rule"  # the workspace's default rule
+    NOBODY = "nobody"  # ask: the member's click decides
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,12 @@ class MeetingFacts:
     is_deleted: bool
     self_response: str | None  # accepted | declined | tentative | needsAction | None
     series_id: str | None
+    organizer_is_self: bool = False
+    attendee_domains: tuple[str, ...] = ()  # everyone but the member, rooms left out
+
+    @property
+    def attendance(self) -> Attendance:
+        return Attendance(self.organizer_is_self, self.attendee_domains, self.self_response)
 
 
 @dataclass(frozen=True)
@@ -48,10 +71,20 @@ class Decision:
     wants_bot: bool  # our bot should be scheduled for this member's event
     # Colleagues in the workspace whose scheduled bot has this meeting's dedup key (the reason names them).
     covered_by: tuple[str, ...] = ()
+    reason: Reason = Reason.NOBODY
+    rule: Rule | None = None  # the rule that decided (RULE, WORKSPACE_RULE)
+    miss: Miss | None = None  # why that rule leaves the meeting out
+    keyword: str | None = None  # the excluded keyword found in the title
+    series_choice: Choice | None = None  # the member's standing choice for the series, if any
 
     @property
     def actionable(self) -> bool:
         return self.state in ACTIONABLE
+
+    @property
+    def locked(self) -> bool:
+        """Workspace policy decided and members may not skip it."""
+        return self.reason is Reason.ENFORCED
 
     @property
     def worth_a_new_message(self) -> bool:
@@ -66,24 +99,62 @@ def dedup_key(start_time: datetime, meeting_url: str) -> str:
     return f"{start.strftime('%Y-%m-%dT%H:%M:%SZ')}-{meeting_url.strip()}"
 
 
-def decide(meeting: MeetingFacts, *, choice: Choice | None, covered_by: Sequence[str], now: datetime) -> Decision:
-    """Precedence: cancelled > ended > no link > declined > the member's choice > a colleague's bot > ask.
+def decide(
+    meeting: MeetingFacts,
+    *,
+    choice: Choice | None,
+    covered_by: Sequence[str],
+    now: datetime,
+    series_choice: Choice | None = None,
+    policy: Policy | None = None,
+) -> Decision:
+    """Precedence: the calendar's facts (cancelled > ended > no link > declined), then the member's click on this
+    meeting > series choice > workspace enforcement > keyword exclusion > member's rule > workspace default rule
+    > ask. Enforcement also outranks a skip (members cannot skip an enforced meeting).
 
     ``covered_by``: colleagues in the workspace whose scheduled bot has this meeting's dedup key.
     """
+    policy = policy or Policy()
     colleagues = tuple(covered_by)
     if meeting.is_deleted:
-        return Decision(BotState.CANCELLED, False)
+        return Decision(BotState.CANCELLED, False, reason=Reason.CALENDAR)
     if meeting.end_time <= now:
-        return Decision(BotState.ENDED, False)
+        return Decision(BotState.ENDED, False, reason=Reason.CALENDAR)
     if not meeting.meeting_url:
-        return Decision(BotState.NO_LINK, False)
+        return Decision(BotState.NO_LINK, False, reason=Reason.CALENDAR)
     if meeting.self_response == "declined":
-        return Decision(BotState.DECLINED, False)
+        return Decision(BotState.DECLINED, False, reason=Reason.CALENDAR)
+
+    def record(reason: Reason, **why: object) -> Decision:
+        return Decision(BotState.SCHEDULED, True, colleagues, reason, series_choice=series_choice, **why)  # type: ignore[arg-type]
+
+    def leave_out(reason: Reason, **why: object) -> Decision:
+        return Decision(BotState.SKIPPED, False, colleagues, reason, series_choice=series_choice, **why)  # type: ignore[arg-type]
+
+    enforced = policy.enforce_external and is_external(meeting.attendee_domains, policy.company)
     if choice is Choice.SCHEDULE:
-        return Decision(BotState.SCHEDULED, True, colleagues)
+        return record(Reason.CLICK)
+    if enforced:
+        return record(Reason.ENFORCED)
     if choice is Choice.SKIP:
-        return Decision(BotState.SKIPPED, False, colleagues)
+        return leave_out(Reason.CLICK)
+    if series_choice is Choice.SCHEDULE:
+        return record(Reason.SERIES)
+    if series_choice is Choice.SKIP:
+        return leave_out(Reason.SERIES)
+    keyword = excluded_keyword(meeting.title, policy.member_keywords)
+    if keyword is not None:
+        return leave_out(Reason.KEYWORD, keyword=keyword)
+    keyword = excluded_keyword(meeting.title, policy.workspace_keywords)
+    if keyword is not None:
+        return leave_out(Reason.WORKSPACE_KEYWORD, keyword=keyword)
+    for rule, reason in ((policy.member_rule, Reason.RULE), (policy.workspace_rule, Reason.WORKSPACE_RULE)):
+        if rule is None:
+            continue
+        if not rule.decides:
+            break  # the member (or, for them, the workspace) chose to be asked
+        miss = rule_miss(rule, meeting.attendance, policy.company)
+        return record(reason, rule=rule) if miss is None else leave_out(reason, rule=rule, miss=miss)
     if colleagues:
-        return Decision(BotState.COVERED, False, colleagues)
-    return Decision(BotState.ASK, False)
+        return Decision(BotState.COVERED, False, colleagues, Reason.NOBODY, series_choice=series_choice)
+    return Decision(BotState.ASK, False, reason=Reason.NOBODY, series_choice=series_choice)

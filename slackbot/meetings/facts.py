@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from recall.models import CalendarEvent
 from slackbot.meetings.decision import MeetingFacts, dedup_key
+from slackbot.meetings.rules import domain_of
 
 
-def facts_from_event(event: CalendarEvent) -> MeetingFacts:
+def facts_from_event(event: CalendarEvent, *, owner_emails: frozenset[str] = frozenset()) -> MeetingFacts:
+    """``owner_emails`` (lower-case): the member's addresses on this calendar, so they count as themselves."""
+    people = event.participants(owner_emails=owner_emails)
+    others = sorted(
+        {
+            domain
+            for person in people
+            if not person.is_self and not person.is_resource and person.email.lower() not in owner_emails
+            for domain in [domain_of(person.email)]
+            if domain
+        }
+    )
     return MeetingFacts(
         title=event.title or "",
         start_time=event.start_time,
@@ -17,6 +29,8 @@ def facts_from_event(event: CalendarEvent) -> MeetingFacts:
         is_deleted=event.is_deleted,
         self_response=event.self_response_status,
         series_id=event.recurring_series_id,
+        organizer_is_self=event.is_organizer,
+        attendee_domains=tuple(others),
     )
 
 

@@ -11,7 +11,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 
 from recall.client import RecallClient
 from recall.errors import RecallError
-from storage import calendar_deletions, connections, members, syncs
+from storage import calendar_deletions, connections, members, policies, syncs
 from storage.db import Database
 from storage.models import CalendarConnection, utcnow
 
@@ -114,6 +114,7 @@ class ConnectionService:
             for calendar_id in calendar_ids:
                 await calendar_deletions.schedule_calendar_deletion(session, calendar_id, now=self._clock())
             removed = await members.delete_workspace_members(session, team_id=team_id)
+            await policies.delete_workspace_policy(session, team_id)
             await syncs.forget_syncs(session, calendar_ids)
         if self._installation_store is not None:
             # Slack's own store deletes its rows (bots and installations of the workspace).

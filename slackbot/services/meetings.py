@@ -28,8 +28,8 @@ RECONCILE_CONCURRENCY = 4
 __all__ = ["MeetingService", "NotYourMeeting", "Outcome"]
 
 
-def _store(meeting: Meeting, event: CalendarEvent) -> None:
-    facts = facts_from_event(event)
+def _store(meeting: Meeting, event: CalendarEvent, *, owner_emails: frozenset[str]) -> None:
+    facts = facts_from_event(event, owner_emails=owner_emails)
     meeting.recall_updated_at = event.updated_at
     meeting.start_time = facts.start_time
     meeting.end_time = facts.end_time
@@ -40,6 +40,8 @@ def _store(meeting: Meeting, event: CalendarEvent) -> None:
     meeting.series_id = facts.series_id
     meeting.self_response = facts.self_response
     meeting.is_deleted = facts.is_deleted
+    meeting.organizer_is_self = facts.organizer_is_self
+    meeting.attendee_domains = list(facts.attendee_domains)
     meeting.current_key = key_of(facts)
     if meeting.scheduled_key and not bot_still_scheduled(event, meeting.scheduled_key):
         # Recall no longer has our bot (calendar disconnected, bot removed): schedule again if still wanted.
@@ -90,7 +92,7 @@ class MeetingService:
                     )
                     session.add(meeting)
                     existing[event.id] = meeting
-                _store(meeting, event)
+                _store(meeting, event, owner_emails=frozenset({owner[0].email.lower()}))
                 repo.mark_pending(meeting, now=now)
                 changed.append(event.id)
         # Recall advises handling future events in chronological order (scheduling guide, rate limits).
@@ -120,6 +122,10 @@ class MeetingService:
         return await self._reconcile_all(ids)
 
     # ---- acting -----------------------------------------------------------------------------------------------
+
+    async def reconcile(self, event_ids: Iterable[str]) -> int:
+        """Act on meetings marked to be decided again (a rule or policy changed)."""
+        return await self._reconcile_all(event_ids)
 
     async def _reconcile(self, event_id: str, *, click: Click | None = None) -> Outcome:
         async with self._lock(event_id):

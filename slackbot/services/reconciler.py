@@ -28,9 +28,11 @@ from slackbot.meetings.plan import (
     retry_later,
     shown_after_bot_failure,
 )
+from slackbot.meetings.rules import Policy
 from slackbot.requester import Requester
+from slackbot.services.from_rows import facts_of, policy_for
 from slackbot.slack.gateway import SLACK_FAILURES, PostedMessage, SlackGateway, slack_error_name
-from storage import leases
+from storage import leases, policies
 from storage import meetings as repo
 from storage.connections import DISCONNECTED
 from storage.db import Database
@@ -65,20 +67,6 @@ class Outcome:
     changed_meanwhile: bool = False  # the meeting changed while this run acted: run again
 
 
-def facts_of(meeting: Meeting) -> MeetingFacts:
-    return MeetingFacts(
-        title=meeting.title,
-        start_time=meeting.start_time,
-        end_time=meeting.end_time,
-        meeting_url=meeting.meeting_url,
-        meeting_platform=meeting.meeting_platform,
-        organizer=meeting.organizer,
-        is_deleted=meeting.is_deleted,
-        self_response=meeting.self_response,
-        series_id=meeting.series_id,
-    )
-
-
 @dataclass(frozen=True)
 class _Snapshot:
     """What acting on a meeting needs, read inside a transaction and used outside it."""
@@ -89,9 +77,18 @@ class _Snapshot:
     facts: MeetingFacts
     colleagues: tuple[str, ...]
     stored_choice: Choice | None
+    series_choice: Choice | None
+    policy: Policy
+    bot_name: str
     current: Current
     posted: PostedMessage | None
     version: int
+
+
+def _refuses(before: Decision, click: Click) -> bool:
+    """A click that cannot change the meeting: it ended, was cancelled or declined, has no link, or workspace
+    policy records it and members may not skip it."""
+    return not before.actionable or (before.locked and click.choice is not Choice.SCHEDULE)
 
 
 class Reconciler:
@@ -130,7 +127,7 @@ class Reconciler:
     async def _once(self, event_id: str, *, now: datetime, click: Click | None = None) -> Outcome:
         snapshot, claimed = await self._read(event_id, now=now, click=click)
         before = self._decide(snapshot, snapshot.stored_choice, now)
-        refused = click is not None and not before.actionable
+        refused = click is not None and _refuses(before, click)
         if not claimed:
             return Outcome(before, refused=refused, deferred=True)
         clicked = click is not None and not refused
@@ -201,6 +198,12 @@ class Reconciler:
                 requester.user_id,
             ):
                 raise NotYourMeeting(event_id)
+            workspace = await policies.workspace_policy(session, member.team_id)
+            series = (
+                await policies.series_choice(session, member_id=member.id, series_id=meeting.series_id)
+                if meeting.series_id
+                else None
+            )
             colleagues = (
                 await repo.colleagues_with_bot(
                     session, team_id=member.team_id, key=meeting.current_key, exclude_user_id=member.slack_user_id
@@ -220,6 +223,9 @@ class Reconciler:
                 facts=facts_of(meeting),
                 colleagues=tuple(colleagues),
                 stored_choice=Choice(meeting.choice) if meeting.choice else None,
+                series_choice=Choice(series) if series else None,
+                policy=policy_for(member=member, emails=[connection.email], workspace=workspace),
+                bot_name=(workspace.bot_name if workspace and workspace.bot_name else self._bot_name),
                 current=Current(
                     current_key=meeting.current_key,
                     scheduled_key=meeting.scheduled_key,
@@ -235,14 +241,21 @@ class Reconciler:
             claimed = await repo.claim_meeting(session, event_id, owner=leases.PROCESS_ID, lease=self._lease, now=now)
             if not claimed and click is not None:
                 # Another process is acting on it: leave the click for that run to pick up.
-                before = decide(snapshot.facts, choice=snapshot.stored_choice, covered_by=colleagues, now=now)
-                if before.actionable:
+                before = self._decide(snapshot, snapshot.stored_choice, now)
+                if not _refuses(before, click):
                     meeting.choice = click.choice.value if click.choice else None
                     repo.mark_pending(meeting, now=now)
         return snapshot, claimed
 
     def _decide(self, snapshot: _Snapshot, choice: Choice | None, now: datetime) -> Decision:
-        return decide(snapshot.facts, choice=choice, covered_by=snapshot.colleagues, now=now)
+        return decide(
+            snapshot.facts,
+            choice=choice,
+            covered_by=snapshot.colleagues,
+            now=now,
+            series_choice=snapshot.series_choice,
+            policy=snapshot.policy,
+        )
 
     def _render(self, snapshot: _Snapshot, decision: Decision) -> Message:
         return meeting_message(snapshot.facts, decision, event_id=snapshot.event_id)
@@ -250,17 +263,18 @@ class Reconciler:
     async def _bot(self, snapshot: _Snapshot, steps: Plan) -> None:
         if steps.bot is BotStep.SCHEDULE and steps.key is not None:
             await self._recall.schedule_bot(
-                snapshot.event_id, deduplication_key=steps.key, bot_config=self._bot_config(snapshot.owner)
+                snapshot.event_id, deduplication_key=steps.key, bot_config=self._bot_config(snapshot)
             )
             logger.info("meetings.bot_scheduled", extra={"recall_event_id": snapshot.event_id})
         elif steps.bot is BotStep.UNSCHEDULE:
             await self._recall.unschedule_bot(snapshot.event_id)
             logger.info("meetings.bot_unscheduled", extra={"recall_event_id": snapshot.event_id})
 
-    def _bot_config(self, owner: Requester) -> dict[str, Any]:
+    def _bot_config(self, snapshot: _Snapshot) -> dict[str, Any]:
+        owner = snapshot.owner
         # Recall's metadata holds strings only; it ties the bot back to the member who asked for it.
         return {
-            "bot_name": self._bot_name,
+            "bot_name": snapshot.bot_name,
             "metadata": {"slack_team_id": owner.team_id, "slack_user_id": owner.user_id, "source": "recall-slackbot"},
         }
 

@@ -114,6 +114,18 @@ class SlackGateway:
         client = await self._client(to)
         await client.views_publish(user_id=to.user_id, view=view)
 
+    async def user_info(self, who: Requester) -> dict[str, Any]:
+        """`users.info`: the member's profile, time zone and roles."""
+        client = await self._client(who)
+        response = await client.users_info(user=who.user_id)
+        user = response.get("user")
+        return user if isinstance(user, dict) else {}
+
+    async def is_admin(self, who: Requester) -> bool:
+        """Workspace admins and owners (`users.info` `is_admin` / `is_owner`) may set the workspace's policy."""
+        user = await self.user_info(who)
+        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
     def forget_workspace(self, team_id: str) -> None:
         """The app was uninstalled: drop what is cached for the workspace."""
         self._tokens.pop(team_id, None)

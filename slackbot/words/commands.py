@@ -14,6 +14,10 @@ USAGE = (
     "• `/recall status` — see which calendars are connected\n"
     "• `/recall disconnect` — disconnect your calendars and delete what Recall stored "
     "(`/recall disconnect google` for just one)\n"
+    "• `/recall rule [ask|all|organised|external|internal] [accepted]` — decide once which meetings are recorded "
+    "(`/recall rule` shows yours)\n"
+    "• `/recall exclude [add|remove <word or phrase>]` — never record meetings whose title contains it\n"
+    "• `/recall admin` — the workspace's policy (admins)\n"
     "• `/recall help` — this message"
 )
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from recall.errors import RecallAPIError, RecallError
-from slackbot.meetings.decision import BotState, Decision
+from slackbot.meetings.decision import BotState, Decision, Reason
+from slackbot.meetings.rules import Miss, Rule, RuleKind
 from slackbot.words.common import mentions
 from slackbot.words.markup import escape
 
@@ -51,7 +52,11 @@ STATE_WORDS = {
 SCHEDULE_BUTTON = "Schedule bot"
 SHARE_BUTTON = "Share bot"
 SKIP_BUTTON = "Skip"
+SKIP_ONE_BUTTON = "Skip this one"
 UNDO_BUTTON = "Undo"
+RECORD_SERIES_BUTTON = "Record every occurrence"
+SKIP_SERIES_BUTTON = "Never record this series"
+UNDO_SERIES_BUTTON = "Forget series choice"
 
 NOT_YOURS = (
     ":no_entry: That button belongs to a meeting on someone else's calendar, or one I no longer know, "
@@ -70,29 +75,76 @@ def organised_by(organizer: str) -> str:
     return f"organised by {organizer}"
 
 
+RULE_LABELS = {
+    RuleKind.ASK: "ask each time",
+    RuleKind.ALL: "all meetings with a video link",
+    RuleKind.ORGANISED: "meetings you organise",
+    RuleKind.EXTERNAL: "meetings with people from outside your company",
+    RuleKind.INTERNAL: "meetings with only people from your company",
+}
+
+MISSES = {
+    Miss.NOT_ORGANISER: "you don't organise this one",
+    Miss.ALL_INSIDE: "everyone in this one is from your company",
+    Miss.SOMEONE_OUTSIDE: "someone in this one is from outside your company",
+    Miss.NOT_ACCEPTED: "you haven't accepted this one",
+}
+
+
+def rule_label(rule: Rule) -> str:
+    """`meetings you organise`, `meetings you organise that you've accepted`."""
+    accepted = " that you've accepted" if rule.accepted_only and rule.decides else ""
+    return f"{RULE_LABELS[rule.kind]}{accepted}"
+
+
+def _still(covered: tuple[str, ...]) -> str:
+    return f" {mentions(covered)}'s bot will still record it." if covered else ""
+
+
 def reason(decision: Decision) -> str:
     """Why the bot will or won't join, in the member's words (mrkdwn)."""
     covered = decision.covered_by
-    match decision.state:
-        case BotState.CANCELLED:
+    match decision.state, decision.reason:
+        case BotState.CANCELLED, _:
             return "This meeting was cancelled, so no bot will join."
-        case BotState.ENDED:
+        case BotState.ENDED, _:
             return "This meeting has ended."
-        case BotState.NO_LINK:
+        case BotState.NO_LINK, _:
             return "This meeting has no video link, so a bot can't join."
-        case BotState.DECLINED:
+        case BotState.DECLINED, _:
             return "You declined this meeting, so your bot won't join."
-        case BotState.SCHEDULED:
+        case BotState.SCHEDULED, Reason.CLICK:
             shared = f" It's the same bot as {mentions(covered)}'s." if covered else ""
             return f"You scheduled the bot for this meeting.{shared}"
-        case BotState.SKIPPED:
-            still = f" {mentions(covered)}'s bot will still record it." if covered else ""
-            return f"You skipped this meeting.{still}"
-        case BotState.COVERED:
+        case BotState.SKIPPED, Reason.CLICK:
+            return f"You skipped this meeting.{_still(covered)}"
+        case BotState.SCHEDULED, Reason.SERIES:
+            return "Recording: you chose every occurrence of this series."
+        case BotState.SKIPPED, Reason.SERIES:
+            return f"Not recording: you chose never to record this series.{_still(covered)}"
+        case BotState.SCHEDULED, Reason.ENFORCED:
+            return "Recording: workspace policy records all external meetings."
+        case BotState.SKIPPED, Reason.KEYWORD:
+            return f"Not recording: the title contains *{escape(decision.keyword or '')}*.{_still(covered)}"
+        case BotState.SKIPPED, Reason.WORKSPACE_KEYWORD:
+            keyword = escape(decision.keyword or "")
+            return f"Not recording: the title contains *{keyword}*, excluded for this workspace.{_still(covered)}"
+        case BotState.SCHEDULED, Reason.RULE if decision.rule is not None:
+            return f"Recording, by your rule *{rule_label(decision.rule)}*."
+        case BotState.SKIPPED, Reason.RULE if decision.rule is not None and decision.miss is not None:
+            why = MISSES[decision.miss]
+            return f"Not recording: your rule is *{rule_label(decision.rule)}*, and {why}.{_still(covered)}"
+        case BotState.SCHEDULED, Reason.WORKSPACE_RULE if decision.rule is not None:
+            return f"Recording, by your workspace's default rule *{rule_label(decision.rule)}*."
+        case BotState.SKIPPED, Reason.WORKSPACE_RULE if decision.rule is not None and decision.miss is not None:
+            why = MISSES[decision.miss]
+            label = rule_label(decision.rule)
+            return f"Not recording: your workspace's default rule is *{label}*, and {why}.{_still(covered)}"
+        case BotState.COVERED, _:
             return f"{mentions(covered)}'s bot already covers this meeting. Schedule to share it."
-        case BotState.ASK:
+        case BotState.ASK, _:
             return "The bot won't join unless you schedule it."
-    raise ValueError(decision.state)  # pragma: no cover - exhaustive match
+    raise ValueError(f"no words for {decision.state} by {decision.reason}")  # pragma: no cover - table test
 
 
 REFUSED_REASONS = {
@@ -103,10 +155,24 @@ REFUSED_REASONS = {
 }
 
 
+ENFORCED_REFUSAL = (
+    ":lock: Your workspace records every meeting with people from outside the company, so this one can't be "
+    "skipped. Nothing was changed."
+)
+
+
 def explain_refused_choice(state: BotState) -> str:
     """A Schedule / Skip / Undo on a meeting that can no longer be acted on."""
     why = REFUSED_REASONS.get(state, "This meeting can no longer be changed")
     return f":information_source: {why}, so nothing was changed."
+
+
+def series_saved(choice_is_record: bool | None) -> str:
+    if choice_is_record is None:
+        return ":leftwards_arrow_with_hook: Series choice forgotten: each occurrence is decided on its own again."
+    if choice_is_record:
+        return ":repeat: Every occurrence of this series will be recorded, unless you skip one."
+    return ":no_entry_sign: No occurrence of this series will be recorded, unless you schedule one."
 
 
 def explain_recall_error(error: RecallError) -> str:

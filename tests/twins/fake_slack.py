@@ -192,6 +192,8 @@ class User:
     email: str | None = None
     is_bot: bool = False
     deleted: bool = False
+    is_admin: bool = False
+    is_owner: bool = False
 
 
 @dataclass
@@ -502,6 +504,8 @@ class FakeSlack:
         real_name: str | None = None,
         display_name: str | None = None,
         is_bot: bool = False,
+        is_admin: bool = False,
+        is_owner: bool = False,
     ) -> User:
         """Register a member so `users.info`, `conversations.open` and DMs know them."""
         _check_id("team_id", team_id, TEAM_ID_RE)
@@ -516,6 +520,8 @@ class FakeSlack:
             tz=tz,
             email=email if email is not None else f"{name}@example.com",
             is_bot=is_bot,
+            is_admin=is_admin or is_owner,  # Slack reports owners as admins too
+            is_owner=is_owner,
         )
         with self._lock:
             self._users[(team_id, user_id)] = user
@@ -1057,8 +1063,8 @@ class FakeSlack:
             "tz_label": now.tzname() or user.tz,
             "tz_offset": int(offset.total_seconds()) if offset else 0,
             "profile": profile,
-            "is_admin": False,
-            "is_owner": False,
+            "is_admin": user.is_admin,
+            "is_owner": user.is_owner,
             "is_primary_owner": False,
             "is_restricted": False,
             "is_ultra_restricted": False,

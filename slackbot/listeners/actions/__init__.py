@@ -6,6 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from slackbot.ids import ActionId
 from slackbot.listeners.actions.connect import HomeActions, ack_link_button
+from slackbot.listeners.actions.home_settings import HomeSettings
 from slackbot.listeners.actions.meeting_bot import MeetingButtons
 from slackbot.registry import Services
 
@@ -18,3 +19,10 @@ def register(app: AsyncApp, services: Services) -> None:
     buttons = MeetingButtons(services)
     for action_id in (ActionId.SCHEDULE_BOT, ActionId.SKIP_BOT, ActionId.UNDO_CHOICE):
         app.action(action_id.value)(buttons.clicked)
+    for action_id in (ActionId.RECORD_SERIES, ActionId.SKIP_SERIES, ActionId.UNDO_SERIES):
+        app.action(action_id.value)(buttons.series_clicked)
+    settings = HomeSettings(services)
+    app.action(ActionId.HOME_RULE.value)(settings.rule_selected)
+    app.action(ActionId.HOME_RULE_ACCEPTED.value)(settings.accepted_toggled)
+    app.action(ActionId.HOME_ADMIN_RULE.value)(settings.admin_rule_selected)
+    app.action(ActionId.HOME_ADMIN_ENFORCE.value)(settings.admin_enforce_selected)

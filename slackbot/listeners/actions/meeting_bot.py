@@ -13,6 +13,13 @@ from slackbot.registry import Services
 from slackbot.requester import Requester
 from slackbot.services.reconciler import NotYourMeeting
 from slackbot.words import explain_recall_error, explain_refused_choice
+from slackbot.words import meetings as words
+
+SERIES_CHOICES: dict[str, Choice | None] = {
+    ActionId.RECORD_SERIES.value: Choice.SCHEDULE,
+    ActionId.SKIP_SERIES.value: Choice.SKIP,
+    ActionId.UNDO_SERIES.value: None,
+}
 
 CHOICES: dict[str, Choice | None] = {
     ActionId.SCHEDULE_BOT.value: Choice.SCHEDULE,
@@ -39,9 +46,33 @@ class MeetingButtons:
             requester=requester, event_id=event_id, choice=CHOICES[action_id]
         )
         if outcome.refused:
-            text = explain_refused_choice(outcome.decision.state)
+            locked = outcome.decision.locked
+            text = words.ENFORCED_REFUSAL if locked else explain_refused_choice(outcome.decision.state)
         elif outcome.error is not None:
             text = explain_recall_error(outcome.error)
         else:
             return
         await respond(text=text, response_type="ephemeral", replace_original=False)
+
+    async def series_clicked(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, requester: Requester
+    ) -> None:
+        """Record every occurrence / never record this series / forget that choice."""
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        action_id = action.get("action_id", "")
+        event_id = action.get("value") or ""
+        if action_id not in SERIES_CHOICES or not event_id or len(event_id) > MAX_EVENT_ID:
+            raise NotYourMeeting(event_id[:MAX_EVENT_ID])
+        choice = SERIES_CHOICES[action_id]
+        try:
+            marked = await self._services.policy.choose_series(requester, event_id=event_id, choice=choice)
+        except LookupError:
+            raise NotYourMeeting(event_id) from None
+        await respond(
+            text=words.series_saved(None if choice is None else choice is Choice.SCHEDULE),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        # The clicked occurrence first (its message changes under the member's eyes), then the others.
+        await self._services.meetings.reconcile([event_id, *[m for m in marked if m != event_id]])

@@ -10,6 +10,8 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from slackbot.blocks import connect as blocks
 from slackbot.calendar_oauth.providers import PROVIDER_ALIASES
+from slackbot.ids import Subcommand
+from slackbot.listeners.commands.policy import PolicyCommands
 from slackbot.registry import Services
 from slackbot.requester import Requester
 from slackbot.slack.gateway import SLACK_FAILURES, slack_error_name
@@ -24,6 +26,12 @@ def parse(text: str | None) -> tuple[str, list[str]]:
     """Subcommand and its arguments, lower-cased, tolerant of extra spaces."""
     parts = (text or "").lower().split()
     return (parts[0], parts[1:]) if parts else ("", [])
+
+
+def after_first_word(text: str | None) -> str:
+    """Everything after the subcommand, as typed (keywords and names keep their case)."""
+    parts = (text or "").strip().split(None, 1)
+    return parts[1] if len(parts) > 1 else ""
 
 
 def provider_arg(args: list[str]) -> tuple[str | None, str | None]:
@@ -41,18 +49,30 @@ def provider_arg(args: list[str]) -> tuple[str | None, str | None]:
 class RecallCommand:
     def __init__(self, services: Services) -> None:
         self._services = services
+        self._policy = PolicyCommands(services)
 
     async def handle(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, requester: Requester) -> None:
         sub, args = parse(command.get("text"))
-        if sub == "connect":
+        if sub == Subcommand.CONNECT:
             await self._connect(ack, respond, requester, args)
-        elif sub == "status":
+        elif sub == Subcommand.STATUS:
             await ack()
             await self._status(respond, requester)
-        elif sub == "disconnect":
+        elif sub == Subcommand.DISCONNECT:
             await ack()
             await self._disconnect(respond, requester, args)
-        elif sub in ("help", ""):
+        elif sub == Subcommand.RULE:
+            await ack()
+            await self._policy.rule(respond, requester, args)
+        elif sub == Subcommand.EXCLUDE:
+            await ack()
+            rest = after_first_word(command.get("text"))
+            await self._policy.exclude(respond, requester, rest.split(), rest)
+        elif sub == Subcommand.ADMIN:
+            await ack()
+            rest = after_first_word(command.get("text"))
+            await self._policy.admin(respond, requester, rest.split(), rest)
+        elif sub in (Subcommand.HELP, ""):
             await ack(**blocks.usage().as_kwargs())
         else:
             await ack(**blocks.usage(words.unknown_subcommand(clip(sub))).as_kwargs())

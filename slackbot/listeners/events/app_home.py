@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from slackbot.blocks.connect import ConnectionView
-from slackbot.blocks.home import home_view
 from slackbot.registry import Services
 from slackbot.requester import Requester
-from slackbot.words import provider_label
 
 
 class AppHome:
@@ -18,12 +15,4 @@ class AppHome:
     async def opened(self, event: dict[str, Any], requester: Requester) -> None:
         if event.get("tab", "home") != "home":
             return
-        infos = await self._services.connections.list(
-            team_id=requester.team_id, user_id=requester.user_id, refresh=False
-        )
-        view = home_view(
-            connections=[ConnectionView(provider_label(i.provider), i.email, i.status) for i in infos],
-            available=[(name, creds.spec.label) for name, creds in self._services.connect.providers.items()],
-            connected_providers={i.provider for i in infos},
-        )
-        await self._services.gateway.publish_home(requester, view)
+        await self._services.home.publish(requester)

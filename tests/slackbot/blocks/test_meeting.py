@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import Block
 from slackbot.blocks.meeting import MAX_TITLE, display_title, duration_words, meeting_message
 from slackbot.blocks.text import MAX_BUTTON_TEXT, MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT, Message
 from slackbot.ids import ActionId, BlockId
-from slackbot.meetings.decision import BotState, Choice, Decision, MeetingFacts, decide
+from slackbot.meetings.decision import BotState, Choice, Decision, MeetingFacts, Reason, decide
 from slackbot.words.meetings import PLATFORM_NAMES, STATE_LINES, STATE_WORDS, UNTITLED, platform_name, reason
 
 NOW = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -69,7 +69,13 @@ def facts(**overrides: Any) -> MeetingFacts:
 
 def decision_for(state: BotState) -> Decision:
     covered_by = ("U0COLLEAGUE",) if state is BotState.COVERED else ()
-    return Decision(state, state is BotState.SCHEDULED, covered_by)
+    reason = {
+        BotState.SCHEDULED: Reason.CLICK,
+        BotState.SKIPPED: Reason.CLICK,
+        BotState.ASK: Reason.NOBODY,
+        BotState.COVERED: Reason.NOBODY,
+    }.get(state, Reason.CALENDAR)
+    return Decision(state, state is BotState.SCHEDULED, covered_by, reason)
 
 
 @pytest.mark.parametrize("state", list(BotState))
@@ -441,7 +447,12 @@ def test_builder_is_pure(state: BotState) -> None:
     assert json.dumps(first.blocks, sort_keys=True) == json.dumps(second.blocks, sort_keys=True)
     # Equal (not identical) inputs give equal outputs too.
     copy = MeetingFacts(**{f: getattr(meeting, f) for f in meeting.__dataclass_fields__})
-    assert meeting_message(copy, Decision(state, decision.wants_bot, decision.covered_by), event_id=EVENT_ID) == first
+    assert (
+        meeting_message(
+            copy, Decision(state, decision.wants_bot, decision.covered_by, decision.reason), event_id=EVENT_ID
+        )
+        == first
+    )
 
 
 def test_output_depends_on_what_the_member_sees() -> None:
