@@ -76,6 +76,7 @@ class Decision:
     miss: Miss | None = None  # why that rule leaves the meeting out
     keyword: str | None = None  # the excluded keyword found in the title
     series_choice: Choice | None = None  # the member's standing choice for the series, if any
+    enforced: bool = False  # the workspace records this (external) meeting for everyone
 
     @property
     def actionable(self) -> bool:
@@ -83,8 +84,8 @@ class Decision:
 
     @property
     def locked(self) -> bool:
-        """Workspace policy decided and members may not skip it."""
-        return self.reason is Reason.ENFORCED
+        """Workspace policy records it and members may not skip it (whichever reason is shown)."""
+        return self.enforced
 
     @property
     def worth_a_new_message(self) -> bool:
@@ -110,7 +111,7 @@ def decide(
 ) -> Decision:
     """Precedence: the calendar's facts (cancelled > ended > no link > declined), then the member's click on this
     meeting > series choice > workspace enforcement > keyword exclusion > member's rule > workspace default rule
-    > ask. Enforcement also outranks a skip (members cannot skip an enforced meeting).
+    > ask. Enforcement also outranks a skip, a click's or the series' (members cannot skip an enforced meeting).
 
     ``covered_by``: colleagues in the workspace whose scheduled bot has this meeting's dedup key.
     """
@@ -125,21 +126,24 @@ def decide(
     if meeting.self_response == "declined":
         return Decision(BotState.DECLINED, False, reason=Reason.CALENDAR)
 
+    enforced = policy.enforce_external and is_external(meeting.attendee_domains, policy.company)
+
     def record(reason: Reason, **why: object) -> Decision:
-        return Decision(BotState.SCHEDULED, True, colleagues, reason, series_choice=series_choice, **why)  # type: ignore[arg-type]
+        return Decision(
+            BotState.SCHEDULED, True, colleagues, reason, series_choice=series_choice, enforced=enforced, **why
+        )  # type: ignore[arg-type]
 
     def leave_out(reason: Reason, **why: object) -> Decision:
         return Decision(BotState.SKIPPED, False, colleagues, reason, series_choice=series_choice, **why)  # type: ignore[arg-type]
 
-    enforced = policy.enforce_external and is_external(meeting.attendee_domains, policy.company)
     if choice is Choice.SCHEDULE:
         return record(Reason.CLICK)
-    if enforced:
-        return record(Reason.ENFORCED)
-    if choice is Choice.SKIP:
+    if choice is Choice.SKIP and not enforced:
         return leave_out(Reason.CLICK)
     if series_choice is Choice.SCHEDULE:
         return record(Reason.SERIES)
+    if enforced:
+        return record(Reason.ENFORCED)  # outranks any skip: a click's, or the series'
     if series_choice is Choice.SKIP:
         return leave_out(Reason.SERIES)
     keyword = excluded_keyword(meeting.title, policy.member_keywords)

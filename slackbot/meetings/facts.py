@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from recall.models import CalendarEvent
 from slackbot.meetings.decision import MeetingFacts, dedup_key
-from slackbot.meetings.rules import domain_of
+from slackbot.meetings.rules import domain_of, is_calendar_address
 
 
 def facts_from_event(event: CalendarEvent, *, owner_emails: frozenset[str] = frozenset()) -> MeetingFacts:
@@ -16,7 +16,7 @@ def facts_from_event(event: CalendarEvent, *, owner_emails: frozenset[str] = fro
             for person in people
             if not person.is_self and not person.is_resource and person.email.lower() not in owner_emails
             for domain in [domain_of(person.email)]
-            if domain
+            if domain and not is_calendar_address(domain)
         }
     )
     return MeetingFacts(

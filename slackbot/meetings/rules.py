@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -140,12 +141,24 @@ def company_domains(member_emails: Iterable[str | None], workspace_domains: Iter
 
 
 def excluded_keyword(title: str, keywords: Iterable[str]) -> str | None:
-    """The first keyword the title contains as whole words, case-insensitively (`Interview` matches
-    "Interview: Ada" but not "Interviewer sync")."""
+    """The first keyword the title contains as whole words, case-insensitively, spacing aside (`Interview`
+    matches "Interview: Ada" but not "Interviewer sync"; `(draft)` matches "Plan(draft)")."""
+    folded = " ".join(title.split())
     for keyword in keywords:
-        if re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", title, flags=re.IGNORECASE):
+        words = " ".join(keyword.split())
+        if not words:
+            continue
+        # A boundary is only needed where the keyword itself starts or ends with a word character.
+        before = r"(?<!\w)" if re.match(r"\w", words) else ""
+        after = r"(?!\w)" if re.search(r"\w$", words) else ""
+        if re.search(f"{before}{re.escape(words)}{after}", folded, flags=re.IGNORECASE):
             return keyword
     return None
+
+
+def is_calendar_address(domain: str) -> bool:
+    """Google's group, resource and imported calendars have addresses too; they are not people."""
+    return domain == "calendar.google.com" or domain.endswith(".calendar.google.com")
 
 
 class InputProblem(StrEnum):
@@ -157,6 +170,11 @@ class InputProblem(StrEnum):
     FREEMAIL = "freemail"
 
 
+def has_control_characters(text: str) -> bool:
+    """C0, DEL and C1 controls (Unicode category Cc): nothing a member means to type, and log-line breakers."""
+    return any(unicodedata.category(ch) == "Cc" for ch in text)
+
+
 def clean_keyword(raw: str) -> tuple[str | None, InputProblem | None]:
     """A keyword as stored (inner spaces folded), or why it is refused."""
     keyword = " ".join(raw.split())
@@ -164,7 +182,7 @@ def clean_keyword(raw: str) -> tuple[str | None, InputProblem | None]:
         return None, InputProblem.EMPTY
     if len(keyword) > MAX_KEYWORD:
         return None, InputProblem.TOO_LONG
-    if any(ch in keyword for ch in "<>") or any(ord(ch) < 32 for ch in keyword):
+    if any(ch in keyword for ch in "<>") or has_control_characters(keyword):
         return None, InputProblem.MARKUP
     return keyword, None
 

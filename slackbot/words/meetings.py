@@ -101,8 +101,18 @@ def _still(covered: tuple[str, ...]) -> str:
     return f" {mentions(covered)}'s bot will still record it." if covered else ""
 
 
+LOCKED_NOTE = " Workspace policy records all external meetings, so this one can't be skipped."
+
+
 def reason(decision: Decision) -> str:
     """Why the bot will or won't join, in the member's words (mrkdwn)."""
+    text = _reason(decision)
+    if decision.locked and decision.reason is not Reason.ENFORCED:
+        text += LOCKED_NOTE
+    return text
+
+
+def _reason(decision: Decision) -> str:
     covered = decision.covered_by
     match decision.state, decision.reason:
         case BotState.CANCELLED, _:

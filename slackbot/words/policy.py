@@ -207,15 +207,18 @@ ENFORCE_USAGE = ":warning: Use `/recall admin enforce external` or `/recall admi
 
 
 def unknown_exclude(word: str) -> str:
-    return f":warning: I don't know `/recall exclude {clip(word)}`.\n\n{EXCLUDE_USAGE}"
+    return f":warning: I don't know `/recall exclude {clip(word)}`, so nothing was changed.\n\n{EXCLUDE_USAGE}"
 
 
 def unknown_admin(word: str) -> str:
-    return f":warning: I don't know `/recall admin {clip(word)}`.\n\n{ADMIN_USAGE}"
+    return f":warning: I don't know `/recall admin {clip(word)}`, so nothing was changed.\n\n{ADMIN_USAGE}"
 
 
 def admin_list_usage(sub: str) -> str:
-    return f":warning: Use `/recall admin {sub} add ...` or `/recall admin {sub} remove ...`.\n\n{ADMIN_USAGE}"
+    return (
+        f":warning: Use `/recall admin {sub} add ...` or `/recall admin {sub} remove ...`. Nothing was changed."
+        f"\n\n{ADMIN_USAGE}"
+    )
 
 
 HOME_RULE_TITLE = "*Which meetings are recorded*\nYour clicks on a meeting always win."

@@ -189,11 +189,16 @@ class Harness:
         )
         return self._post_slack(body, "application/x-www-form-urlencoded"), name
 
-    def click_home(self, *, action_id: str, value: str, user_id: str, team_id: str = TEAM_ID) -> httpx.Response:
-        """A click on a button in the App Home (Slack sends the view, and no response_url)."""
+    def click_home(
+        self, *, action_id: str, value: str, user_id: str, team_id: str = TEAM_ID, action: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        """A click on a button in the App Home (Slack sends the view, and no response_url); ``action`` for other
+        elements (`select_action`, `checkboxes_action`)."""
         published = self.slack.home_view(user_id, team_id) or {"type": "home", "blocks": []}
         view = {"id": "V0HOME00001", "team_id": team_id, **published}
-        body = block_actions_body(team_id=team_id, user_id=user_id, action_id=action_id, value=value, view=view)
+        body = block_actions_body(
+            team_id=team_id, user_id=user_id, action_id=action_id, value=value, view=view, action=action
+        )
         return self._post_slack(body, "application/x-www-form-urlencoded")
 
     def event(self, event: dict[str, Any], *, team_id: str = TEAM_ID) -> httpx.Response:

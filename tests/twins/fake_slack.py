@@ -1262,6 +1262,29 @@ def slash_command_body(
     return urlencode(fields).encode()
 
 
+def select_action(*, action_id: str, block_id: str, value: str, label: str = "Option") -> dict[str, Any]:
+    """A `static_select` choice as Slack reports it in `actions[]`."""
+    return {
+        "type": "static_select",
+        "action_id": action_id,
+        "block_id": block_id,
+        "selected_option": {"text": {"type": "plain_text", "text": label, "emoji": True}, "value": value},
+        "placeholder": {"type": "plain_text", "text": "Select", "emoji": True},
+        "action_ts": f"{time.time():.6f}",
+    }
+
+
+def checkboxes_action(*, action_id: str, block_id: str, values: list[str]) -> dict[str, Any]:
+    """A `checkboxes` change as Slack reports it: every option now ticked."""
+    return {
+        "type": "checkboxes",
+        "action_id": action_id,
+        "block_id": block_id,
+        "selected_options": [{"text": {"type": "plain_text", "text": v, "emoji": True}, "value": v} for v in values],
+        "action_ts": f"{time.time():.6f}",
+    }
+
+
 def block_actions_body(
     *,
     team_id: str,
@@ -1279,8 +1302,12 @@ def block_actions_body(
     team_domain: str = "example",
     api_app_id: str = DEFAULT_APP_ID,
     trigger_id: str | None = None,
+    action: dict[str, Any] | None = None,
 ) -> bytes:
     """A button click as Slack POSTs it: `payload=` + url-quoted block_actions JSON.
+
+    ``action`` replaces the button action for other interactive elements (a select's `selected_option`, a
+    checkbox group's `selected_options`); see `select_action` and `checkboxes_action`.
 
     Pass `message` (e.g. `fake.message(ch, ts).to_slack()`) and `response_url` for a click in a
     DM message, or `view` for a click in the App Home (Slack then sends no channel, message or
@@ -1298,7 +1325,8 @@ def block_actions_body(
         "is_enterprise_install": False,
         "state": {"values": {}},
         "actions": [
-            {
+            action
+            or {
                 "action_id": action_id,
                 "block_id": block_id,
                 "text": {"type": "plain_text", "text": button_text, "emoji": True},

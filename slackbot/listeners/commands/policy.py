@@ -14,6 +14,7 @@ from slackbot.meetings.rules import (
     RuleKind,
     clean_domain,
     clean_keyword,
+    has_control_characters,
 )
 from slackbot.registry import Services
 from slackbot.requester import Requester
@@ -47,7 +48,7 @@ def clean_bot_name(raw: str) -> tuple[str | None, str | None]:
         return None, words.BOT_NAME_EMPTY
     if len(name) > words.MAX_BOT_NAME:
         return None, words.BOT_NAME_TOO_LONG
-    if any(ch in BOT_NAME_MARKUP or ord(ch) < 32 for ch in name):
+    if any(ch in BOT_NAME_MARKUP for ch in name) or has_control_characters(name):
         return None, words.BOT_NAME_MARKUP
     return name, None
 
