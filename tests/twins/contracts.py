@@ -17,7 +17,19 @@ import jsonschema
 from openapi_core import OpenAPI
 from openapi_core.configurations import Config
 
-CONTRACTS_DIR = Path(__file__).resolve().parents[3] / "shared" / "contracts"
+
+def _find_contracts() -> Path:
+    """`../shared/contracts` beside the clone: the nearest `shared/contracts` above this file (a copy of the tree,
+    such as mutmut's `mutants/`, sits one level deeper and still finds it)."""
+    here = Path(__file__).resolve()
+    for folder in here.parents[2:]:
+        candidate = folder / "shared" / "contracts"
+        if candidate.is_dir():
+            return candidate
+    return here.parents[3] / "shared" / "contracts"  # where it should be: the error below names it
+
+
+CONTRACTS_DIR = _find_contracts()
 
 RECALL_OPENAPI = Path("recall") / "openapi.json"
 RECALL_WEBHOOKS = Path("recall") / "webhooks.json"

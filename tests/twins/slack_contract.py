@@ -24,6 +24,8 @@ from typing import Any
 
 import jsonschema
 
+from tests.twins.contracts import CONTRACTS_DIR
+
 SPEC_RELATIVE_PATH = Path("slack") / "slack_web_openapi_v2.json"
 
 # Parameters whose value is a JSON document: a string in a form body, a list/object in a JSON body.
@@ -32,7 +34,7 @@ JSON_VALUED_PARAMS = frozenset({"blocks", "attachments", "view", "metadata"})
 
 def contracts_dir() -> Path:
     """The shared `contracts/` folder beside the repository; a clear error when it is missing."""
-    path = Path(__file__).resolve().parents[3] / "shared" / "contracts"
+    path = CONTRACTS_DIR
     if not path.is_dir():
         raise FileNotFoundError(
             f"Contracts folder not found at {path}. The tests need ../shared/contracts beside the "
