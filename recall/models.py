@@ -217,6 +217,16 @@ class CalendarEvent(_RecallModel):
                 return _OUTLOOK_RESPONSES.get(response.lower())
         return None
 
+    @property
+    def provider_created_at(self) -> datetime | None:
+        """When the meeting was created at the provider: Google ``raw.created``, Graph ``raw.createdDateTime``."""
+        key = "created" if self.is_google else "createdDateTime" if self.is_outlook else None
+        value = self.raw.get(key) if key else None
+        try:
+            return _optional_timestamp(value)
+        except ValueError:
+            return None
+
     def participants(self, *, owner_emails: frozenset[str] = frozenset()) -> list[Participant]:
         """Attendees and organiser from the provider's event (Google ``raw.attendees`` / ``raw.organizer``, Graph
         ``raw.attendees[].emailAddress`` / ``raw.organizer.emailAddress``). ``owner_emails`` (lower-case) mark the

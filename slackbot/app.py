@@ -71,7 +71,12 @@ def create_app(
         Route("/slack/events", slack, methods=["POST"]),
         Route("/slack/install", slack, methods=["GET"]),
         Route("/slack/oauth_redirect", slack, methods=["GET"]),
-        *calendar_routes(connect=services.connect, gateway=services.gateway, public_url=settings.public_base_url),
+        *calendar_routes(
+            connect=services.connect,
+            gateway=services.gateway,
+            digests=services.digests,
+            public_url=settings.public_base_url,
+        ),
         *webhook_routes(db=services.db, secret=settings.recall_webhook_secret, processor=services.processor),
         Route("/healthz", healthz, methods=["GET"]),
     ]

@@ -39,6 +39,11 @@ class ActionId(StrEnum):
     HOME_RULE_ACCEPTED = "home_rule_accepted"
     HOME_ADMIN_RULE = "home_admin_rule"
     HOME_ADMIN_ENFORCE = "home_admin_enforce"
+    HOME_NOTIFY = "home_notify"
+    HOME_AGENDA_TIME = "home_agenda_time"
+    HOME_ATTENTION = "home_attention"
+    # The connect summary's link to the Home tab (a URL button: the click is only acknowledged).
+    OPEN_HOME = "open_home"
 
 
 class BlockId(StrEnum):
@@ -49,6 +54,9 @@ class BlockId(StrEnum):
     HOME_RULE_ACCEPTED = "home_rule_accepted"
     HOME_ADMIN_RULE = "home_admin_rule"
     HOME_ADMIN_ENFORCE = "home_admin_enforce"
+    HOME_ATTENTION = "home_attention"
+    HOME_NOTIFY = "home_notify"
+    SUMMARY_HOME = "summary_home"
 
 
 class Event(StrEnum):

@@ -16,14 +16,18 @@ from slackbot.services.calendar_status import CalendarStatusService
 from slackbot.services.calendar_sync import CalendarSyncer
 from slackbot.services.connect import ConnectService
 from slackbot.services.connections import ConnectionService
+from slackbot.services.digests import DigestService
 from slackbot.services.home import HomeService
 from slackbot.services.meetings import MeetingService
 from slackbot.services.policy import PolicyService
+from slackbot.services.profiles import ProfileService
 from slackbot.services.reconciler import Reconciler
+from slackbot.services.reminders import ReminderService
 from slackbot.services.webhook_processor import DeliveryProcessor
 from slackbot.settings import Settings
 from slackbot.slack.gateway import SlackGateway
 from slackbot.slack.installation_store import EncryptedInstallationStore
+from slackbot.slack.pacing import SlackPacer, method_limits
 from storage.crypto import TokenCipher
 from storage.db import Database
 
@@ -42,6 +46,9 @@ class Services:
     meetings: MeetingService
     policy: PolicyService
     home: HomeService
+    digests: DigestService
+    reminders: ReminderService
+    profiles: ProfileService
     syncer: CalendarSyncer
     processor: DeliveryProcessor
 
@@ -63,11 +70,13 @@ def build_services(settings: Settings, *, db: Database | None = None, recall: Re
         if settings.multi_workspace
         else None
     )
+    pacer = SlackPacer(limits=method_limits(posts_per_minute=settings.slack_posts_per_minute))
     gateway = SlackGateway(
         api_url=settings.slack_api_url,
         db=db,
         bot_token=None if settings.multi_workspace else settings.slack_bot_token,
         installation_store=store,
+        pacer=pacer if settings.slack_pacing else None,
     )
     oauth = ProviderOAuth(
         providers=configured_providers(settings), metadata=ProviderMetadata(http), public_url=settings.public_base_url
@@ -77,13 +86,21 @@ def build_services(settings: Settings, *, db: Database | None = None, recall: Re
     )
     lease = timedelta(seconds=settings.work_lease_seconds)
     reconciler = Reconciler(db=db, recall=recall, gateway=gateway, bot_name=settings.bot_name, lease=lease)
-    meetings = MeetingService(db=db, reconciler=reconciler)
+    digests = DigestService(db=db, gateway=gateway, lease=lease)
+    meetings = MeetingService(db=db, reconciler=reconciler, digests=digests)
     syncer = CalendarSyncer(db=db, recall=recall, meetings=meetings, lease=lease)
     status = CalendarStatusService(db=db, recall=recall, gateway=gateway, connect=connect)
     connections = ConnectionService(db=db, recall=recall, installation_store=store)
     policy = PolicyService(db=db, meetings=meetings)
+    profiles = ProfileService(db=db, gateway=gateway)
     home = HomeService(
-        connections=connections, connect=connect, policy=policy, gateway=gateway, default_bot_name=settings.bot_name
+        db=db,
+        connections=connections,
+        connect=connect,
+        policy=policy,
+        profiles=profiles,
+        gateway=gateway,
+        default_bot_name=settings.bot_name,
     )
     return Services(
         settings=settings,
@@ -98,6 +115,9 @@ def build_services(settings: Settings, *, db: Database | None = None, recall: Re
         meetings=meetings,
         policy=policy,
         home=home,
+        digests=digests,
+        reminders=ReminderService(db=db, gateway=gateway),
+        profiles=profiles,
         syncer=syncer,
         processor=DeliveryProcessor(db=db, status=status, syncer=syncer, lease=lease),
     )

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     run_jobs: bool = Field(default=True)
     # Not a contract: how long a process's claim on a webhook or a sync lasts if it dies mid-way.
     work_lease_seconds: float = Field(default=60.0, gt=0)
+    # Not a contract: pace Slack calls under Slack's published limits (off only for tests), and the workspace-wide
+    # chat.postMessage budget a minute (Slack does not publish one; see README > Slack's limits).
+    slack_pacing: bool = Field(default=True)
+    slack_posts_per_minute: int = Field(default=300, gt=0)
 
     def missing(self) -> list[str]:
         """Names of required variables that are not set."""

@@ -18,6 +18,22 @@ class ReconcileStatus(StrEnum):
     SETTLED = "settled"  # in line; `due_at` is when the message goes stale by itself (the meeting ends), or None
 
 
+class ReminderStatus(StrEnum):
+    """The one reminder before an undecided meeting."""
+
+    NONE = "none"  # not sent (yet)
+    SENDING = "sending"  # one process claimed it and is posting it
+    SENT = "sent"  # posted; kept in line with the meeting like its other messages
+    MISSED = "missed"  # too late to be useful (the meeting starts in under 10 minutes, or has)
+
+
+class DigestKind(StrEnum):
+    """Messages that show several meetings at once."""
+
+    AGENDA = "agenda"  # the daily agenda
+    SUMMARY = "summary"  # the one message a member gets on connecting a calendar
+
+
 class DeliveryStatus(StrEnum):
     """A stored Recall webhook."""
 

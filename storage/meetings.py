@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import leases
-from storage.lifecycle import ReconcileStatus
+from storage.lifecycle import ReconcileStatus, ReminderStatus
 from storage.models import CalendarConnection, Meeting, Member
 
 
@@ -75,6 +75,83 @@ async def colleagues_with_bot(session: AsyncSession, *, team_id: str, key: str, 
     return seen
 
 
+async def colleagues_by_key(
+    session: AsyncSession, *, team_id: str, keys: Sequence[str], exclude_user_id: str
+) -> dict[str, list[str]]:
+    """`colleagues_with_bot` for many keys in one query."""
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(Meeting.scheduled_key, Member.slack_user_id)
+        .join(CalendarConnection, CalendarConnection.member_id == Member.id)
+        .join(Meeting, Meeting.connection_id == CalendarConnection.id)
+        .where(
+            Meeting.team_id == team_id,
+            Meeting.scheduled_key.in_(list(keys)),
+            Meeting.is_deleted.is_(False),
+            Member.slack_user_id != exclude_user_id,
+        )
+        .order_by(Meeting.updated_at)
+    )
+    found: dict[str, list[str]] = {}
+    for key, user_id in rows:
+        users = found.setdefault(key, [])
+        if user_id not in users:
+            users.append(user_id)
+    return found
+
+
+async def member_meetings_between(
+    session: AsyncSession, *, member_id: int, start: datetime, end: datetime
+) -> list[Meeting]:
+    """The member's meetings starting in [start, end), soonest first."""
+    rows = await session.scalars(
+        select(Meeting)
+        .join(CalendarConnection, CalendarConnection.id == Meeting.connection_id)
+        .where(CalendarConnection.member_id == member_id, Meeting.start_time >= start, Meeting.start_time < end)
+        .order_by(Meeting.start_time)
+    )
+    return list(rows)
+
+
+async def reminder_candidates(session: AsyncSession, *, now: datetime, lead: timedelta, limit: int = 500) -> list[str]:
+    """Meetings starting within ``lead`` whose reminder is neither sent nor given up."""
+    rows = await session.scalars(
+        select(Meeting.recall_event_id)
+        .where(
+            Meeting.reminder == ReminderStatus.NONE,
+            Meeting.start_time > now,
+            Meeting.start_time <= now + lead,
+            Meeting.is_deleted.is_(False),
+        )
+        .order_by(Meeting.start_time)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def claim_reminder(session: AsyncSession, event_id: str) -> bool:
+    """Only one process sends a meeting's reminder."""
+    result = await session.execute(
+        update(Meeting)
+        .where(Meeting.recall_event_id == event_id, Meeting.reminder == ReminderStatus.NONE)
+        .values(reminder=ReminderStatus.SENDING)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def finish_reminder(
+    session: AsyncSession, event_id: str, *, status: ReminderStatus, channel: str | None = None, ts: str | None = None
+) -> None:
+    await session.execute(
+        update(Meeting)
+        .where(Meeting.recall_event_id == event_id)
+        .values(reminder=status, reminder_channel_id=channel, reminder_ts=ts)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def mark_sharing_key_pending(
     session: AsyncSession, *, team_id: str, keys: Sequence[str], except_event_id: str, now: datetime
 ) -> list[str]:
@@ -105,9 +182,19 @@ async def due_meetings(
     return list(rows)
 
 
-async def claim_meeting(session: AsyncSession, event_id: str, *, owner: str, lease: timedelta, now: datetime) -> bool:
-    """Only one process acts on a meeting at a time (so only one posts its first message)."""
-    return bool(await leases.claim(session, Meeting, [event_id], owner=owner, lease=lease, now=now))
+async def claim_meeting(
+    session: AsyncSession,
+    event_id: str,
+    *,
+    owner: str,
+    lease: timedelta,
+    now: datetime,
+    only_if_due: Sequence[ReconcileStatus] | None = None,
+) -> bool:
+    """Only one process acts on a meeting at a time (so only one posts its first message). ``only_if_due``: a job
+    picking up due meetings claims one only if it is still due (another process may just have settled it)."""
+    where = [Meeting.status.in_(list(only_if_due)), Meeting.due_at <= now] if only_if_due else []
+    return bool(await leases.claim(session, Meeting, [event_id], owner=owner, lease=lease, now=now, where=where))
 
 
 async def forget_bots(session: AsyncSession, *, connection_id: int, now: datetime) -> list[str]:

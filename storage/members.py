@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import CalendarOAuthState, Member
+from storage.models import CalendarConnection, CalendarOAuthState, Member
 
 
 async def find_member(session: AsyncSession, *, team_id: str, slack_user_id: str) -> Member | None:
@@ -44,6 +46,30 @@ async def remember_dm_channel(session: AsyncSession, *, team_id: str, slack_user
         .values(dm_channel_id=channel_id)
     )
     return result.rowcount == 1
+
+
+async def mark_home_due(session: AsyncSession, *, member_id: int, now: datetime) -> None:
+    """Something on the member's Home tab changed: publish it again (soon, if they have it open)."""
+    await session.execute(
+        update(Member).where(Member.id == member_id, Member.home_due_at.is_(None)).values(home_due_at=now)
+    )
+
+
+async def homes_due(session: AsyncSession, *, now: datetime, limit: int = 200) -> list[Member]:
+    rows = await session.scalars(
+        select(Member).where(Member.home_due_at.is_not(None), Member.home_due_at <= now).limit(limit)
+    )
+    return list(rows)
+
+
+async def members_with_calendars(session: AsyncSession) -> list[Member]:
+    """Active members with at least one connected calendar (they get agendas and reminders)."""
+    rows = await session.scalars(
+        select(Member)
+        .where(Member.active.is_(True), Member.id.in_(select(CalendarConnection.member_id)))
+        .options(selectinload(Member.connections))
+    )
+    return list(rows)
 
 
 async def delete_workspace_members(session: AsyncSession, *, team_id: str) -> int:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from storage.lifecycle import DeliveryStatus, ReconcileStatus, SyncStatus
+from storage.lifecycle import DeliveryStatus, DigestKind, ReconcileStatus, ReminderStatus, SyncStatus
 
 
 def utcnow() -> datetime:
@@ -74,6 +74,18 @@ class Member(Base):
     rule: Mapped[str | None] = mapped_column(String(16))
     rule_accepted_only: Mapped[bool] = mapped_column(default=False)
     excluded_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What the member hears from the app: a DM per new meeting (each | undecided | off), the daily agenda's
+    # local time in minutes after midnight (None: no agenda), reminders before undecided meetings.
+    notify: Mapped[str] = mapped_column(String(16), default="each")
+    agenda_minute: Mapped[int | None] = mapped_column(default=8 * 60 + 30)
+    remind: Mapped[bool] = mapped_column(default=True)
+    # From Slack's users.info: the member's time zone, and whether they are still an active member.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    profile_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(default=True)
+    # When the member last opened the App Home, and when it should be published again (None: up to date).
+    home_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    home_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     connections: Mapped[list[CalendarConnection]] = relationship(
@@ -107,7 +119,39 @@ class WorkspacePolicy(Base):
     domains: Mapped[list[str]] = mapped_column(JSON, default=list)
     enforce_external: Mapped[bool] = mapped_column(default=False)
     bot_name: Mapped[str | None] = mapped_column(String(100))
+    # The app's id, from the requests Slack sends (for links to its Home tab).
+    app_id: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Digest(LeaseColumns, Base):
+    """A message showing several of a member's meetings (a day's agenda, the summary on connecting), kept in
+    line with them in place until ``live_until``."""
+
+    __tablename__ = "digests"
+    __table_args__ = (
+        UniqueConstraint("member_id", "kind", "key", name="uq_digests_member_kind_key"),
+        Index("ix_digests_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[DigestKind] = mapped_column(status_column(DigestKind))
+    # The agenda's local day (YYYY-MM-DD), or the summary's connection.
+    key: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date | None] = mapped_column(Date)
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("calendar_connections.id", ondelete="CASCADE"))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    rendered_hash: Mapped[str | None] = mapped_column(String(64))
+    # Only the first run may post (an agenda is sent at its time or not at all); later runs update in place.
+    may_post: Mapped[bool] = mapped_column(default=True)
+    status: Mapped[ReconcileStatus] = mapped_column(status_column(ReconcileStatus), default=ReconcileStatus.PENDING)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1)
+    live_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CalendarConnection(Base):
@@ -232,6 +276,14 @@ class Meeting(LeaseColumns, Base):
     # Who is in it: whether the member organises it, and the email domains of everyone else (rooms left out).
     organizer_is_self: Mapped[bool] = mapped_column(default=False)
     attendee_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The provider's own creation time, and whether the meeting is new since the member connected (only new
+    # meetings get a DM of their own; the others are in the connect summary, the agenda and the Home tab).
+    provider_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_new: Mapped[bool] = mapped_column(default=True)
+    # The reminder before an undecided meeting, and where it was posted.
+    reminder: Mapped[ReminderStatus] = mapped_column(status_column(ReminderStatus), default=ReminderStatus.NONE)
+    reminder_channel_id: Mapped[str | None] = mapped_column(String(32))
+    reminder_ts: Mapped[str | None] = mapped_column(String(32))
     # The member's choice: "schedule" | "skip" | None (ask).
     choice: Mapped[str | None] = mapped_column(String(16))
     # The meeting's deduplication key as it is now (None without a link), and the one our bot is scheduled under.

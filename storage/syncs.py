@@ -131,6 +131,21 @@ async def calendars_not_synced_since(session: AsyncSession, *, before: datetime)
     return list(rows)
 
 
+async def never_listed(session: AsyncSession, calendar_ids: Sequence[str]) -> set[str]:
+    """Those of ``calendar_ids`` whose first listing has not finished yet (events arriving now were there before
+    the member connected)."""
+    if not calendar_ids:
+        return set()
+    listed = set(
+        await session.scalars(
+            select(CalendarSync.recall_calendar_id).where(
+                CalendarSync.recall_calendar_id.in_(list(calendar_ids)), CalendarSync.last_synced_at.is_not(None)
+            )
+        )
+    )
+    return set(calendar_ids) - listed
+
+
 async def forget_syncs(session: AsyncSession, recall_calendar_ids: Sequence[str]) -> None:
     if recall_calendar_ids:
         await session.execute(

@@ -42,6 +42,7 @@ EXPECTED_TABLES = {
     "meetings",
     "series_choices",
     "workspace_policies",
+    "digests",
     "slack_installations",
     "slack_bots",
     "slack_oauth_states",

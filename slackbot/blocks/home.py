@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -18,13 +19,17 @@ from slack_sdk.models.blocks import (
     Option,
     SectionBlock,
     StaticSelectElement,
+    TimePickerElement,
 )
 
 from slackbot.blocks.connect import USAGE, ConnectionView, status_lines
+from slackbot.blocks.digests import Row, row_blocks
 from slackbot.blocks.text import MAX_VIEW_BLOCKS, to_dicts
 from slackbot.ids import ActionId, BlockId
+from slackbot.meetings.attention import format_agenda_time
 from slackbot.meetings.rules import Rule, RuleKind
 from slackbot.words import connect as words
+from slackbot.words import digests as digest_words
 from slackbot.words import meetings as meeting_words
 from slackbot.words import policy as policy_words
 
@@ -126,6 +131,81 @@ def admin_blocks(view: PolicyView) -> list[Block]:
     ]
 
 
+@dataclass(frozen=True)
+class AttentionView:
+    """What the member hears: per-meeting DMs, the daily agenda, reminders."""
+
+    notify: str
+    agenda_minute: int | None
+    remind: bool
+
+
+MAX_HOME_ROWS = 30
+AGENDA_OPTION = "agenda"
+REMIND_OPTION = "remind"
+
+
+def attention_blocks(view: AttentionView) -> list[Block]:
+    options = [Option(value=mode, text=label.capitalize()[:75]) for mode, label in digest_words.NOTIFY_LABELS.items()]
+    toggles = [
+        Option(value=AGENDA_OPTION, text=digest_words.HOME_AGENDA_TOGGLE),
+        Option(value=REMIND_OPTION, text=digest_words.HOME_REMIND_TOGGLE),
+    ]
+    on = [t for t in toggles if (t.value == AGENDA_OPTION and view.agenda_minute is not None)]
+    on += [t for t in toggles if (t.value == REMIND_OPTION and view.remind)]
+    blocks: list[Block] = [
+        SectionBlock(
+            block_id=BlockId.HOME_NOTIFY,
+            text=MarkdownTextObject(text=digest_words.HOME_NOTIFY_TITLE),
+            accessory=StaticSelectElement(
+                action_id=ActionId.HOME_NOTIFY,
+                options=options,
+                initial_option=_selected(options, view.notify if view.notify in digest_words.NOTIFY_LABELS else "each"),
+            ),
+        ),
+        ActionsBlock(
+            block_id=BlockId.HOME_ATTENTION,
+            elements=[
+                CheckboxesElement(action_id=ActionId.HOME_ATTENTION, options=toggles, initial_options=on or None),
+                *(
+                    [
+                        TimePickerElement(
+                            action_id=ActionId.HOME_AGENDA_TIME,
+                            initial_time=format_agenda_time(view.agenda_minute),
+                            placeholder=digest_words.HOME_AGENDA_TIME,
+                        )
+                    ]
+                    if view.agenda_minute is not None
+                    else []
+                ),
+            ],
+        ),
+    ]
+    return blocks
+
+
+def upcoming_blocks(days: Sequence[tuple[date, Sequence[Row]]]) -> list[Block]:
+    """The next days' meetings, grouped by the member's local day, each with its state, reason and buttons."""
+    blocks: list[Block] = [DividerBlock(), HeaderBlock(text=digest_words.HOME_UPCOMING)]
+    shown = 0
+    total = sum(len(rows) for _, rows in days)
+    if not total:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=digest_words.HOME_NOTHING_UPCOMING)]))
+        return blocks
+    for day, rows in days:
+        if not rows or shown >= MAX_HOME_ROWS:
+            continue
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{digest_words.day_heading(day)}*")))
+        for row in rows:
+            if shown >= MAX_HOME_ROWS:
+                break
+            blocks.extend(row_blocks(row))
+            shown += 1
+    if total > shown:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=digest_words.home_more(total - shown))]))
+    return blocks
+
+
 def home_view(
     *,
     connections: Sequence[ConnectionView],
@@ -134,6 +214,8 @@ def home_view(
     rules: RulesView | None = None,
     admin: PolicyView | None = None,
     notice: str | None = None,
+    attention: AttentionView | None = None,
+    upcoming: Sequence[tuple[date, Sequence[Row]]] | None = None,
 ) -> dict[str, Any]:
     """``available`` is (provider, label) for each enabled provider; ``notice`` is what the member's last change
     did; ``admin`` only for workspace admins."""
@@ -160,6 +242,10 @@ def home_view(
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=words.NO_PROVIDERS)]))
     if rules is not None:
         blocks.extend(rules_blocks(rules))
+    if attention is not None:
+        blocks.extend(attention_blocks(attention))
+    if upcoming is not None:
+        blocks.extend(upcoming_blocks(upcoming))
     if admin is not None:
         blocks.extend(admin_blocks(admin))
     blocks.extend([DividerBlock(), SectionBlock(text=MarkdownTextObject(text=USAGE))])

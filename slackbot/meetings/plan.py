@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from slackbot.meetings.attention import Notify, announces
 from slackbot.meetings.decision import BotState, Decision
 from storage.lifecycle import ReconcileStatus, backoff
 
@@ -38,9 +39,13 @@ class Current:
     scheduled_key: str | None  # the key our bot is scheduled under (None: no bot of ours)
     calendar_live: bool  # Recall keeps no bots on a disconnected calendar: wait for the reconnect
     message_posted: bool
-    rendered_hash: str | None  # hash of what the posted message shows
+    rendered_hash: str | None  # hash of what the member last saw of the meeting (posted or not)
     attempts: int  # failed attempts in a row so far
     end_time: datetime
+    is_new: bool = True  # created after the member connected: it may get a DM of its own
+    notify: Notify = Notify.EACH
+    reminder_posted: bool = False
+    reachable: bool = True  # False once the member left the workspace or was deactivated: nothing is sent
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ class Plan:
     # When every step succeeds:
     scheduled_key: str | None
     settlement: Settlement
+    reminder: MessageStep = MessageStep.NOTHING  # the reminder (if one was sent) follows the meeting too
+    shown_changed: bool = False  # what the member sees of it changed: digests and the Home show it too
 
 
 def retry_later(current: Current, *, now: datetime) -> Settlement:
@@ -84,9 +91,19 @@ def _bot(current: Current, decision: Decision) -> tuple[BotStep, str | None, str
 
 
 def _message(current: Current, decision: Decision, digest: str) -> MessageStep:
+    if not current.reachable:
+        return MessageStep.NOTHING
     if current.message_posted:
         return MessageStep.UPDATE if digest != current.rendered_hash else MessageStep.NOTHING
-    return MessageStep.POST if decision.worth_a_new_message else MessageStep.NOTHING
+    if announces(is_new=current.is_new, notify=current.notify, decision=decision):
+        return MessageStep.POST
+    return MessageStep.NOTHING
+
+
+def _reminder(current: Current, digest: str) -> MessageStep:
+    if current.reachable and current.reminder_posted and digest != current.rendered_hash:
+        return MessageStep.UPDATE
+    return MessageStep.NOTHING
 
 
 def plan(current: Current, decision: Decision, *, digest: str, now: datetime, bot_failed: bool = False) -> Plan:
@@ -99,7 +116,15 @@ def plan(current: Current, decision: Decision, *, digest: str, now: datetime, bo
         step, key, scheduled_key = _bot(current, decision)
         # A message with buttons goes stale when the meeting ends: act again then to take them off.
         settlement = Settlement(ReconcileStatus.SETTLED, current.end_time if decision.actionable else None, 0)
-    return Plan(step, key, _message(current, decision, digest), scheduled_key, settlement)
+    return Plan(
+        step,
+        key,
+        _message(current, decision, digest),
+        scheduled_key,
+        settlement,
+        reminder=_reminder(current, digest),
+        shown_changed=digest != current.rendered_hash,
+    )
 
 
 def shown_after_bot_failure(decision: Decision, *, current: Current, fallback: Decision) -> Decision:

@@ -10,11 +10,13 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from recall.models import CalendarEvent
+from slackbot.meetings.attention import is_new_meeting
 from slackbot.meetings.decision import Choice
 from slackbot.meetings.facts import bot_still_scheduled, facts_from_event, key_of
 from slackbot.requester import Requester
+from slackbot.services.digests import DigestService
 from slackbot.services.reconciler import Click, NotYourMeeting, Outcome, Reconciler
-from storage import connections
+from storage import connections, syncs
 from storage import meetings as repo
 from storage.db import Database
 from storage.lifecycle import ReconcileStatus
@@ -30,6 +32,7 @@ __all__ = ["MeetingService", "NotYourMeeting", "Outcome"]
 
 def _store(meeting: Meeting, event: CalendarEvent, *, owner_emails: frozenset[str]) -> None:
     facts = facts_from_event(event, owner_emails=owner_emails)
+    meeting.provider_created_at = event.provider_created_at
     meeting.recall_updated_at = event.updated_at
     meeting.start_time = facts.start_time
     meeting.end_time = facts.end_time
@@ -49,9 +52,17 @@ def _store(meeting: Meeting, event: CalendarEvent, *, owner_emails: frozenset[st
 
 
 class MeetingService:
-    def __init__(self, *, db: Database, reconciler: Reconciler, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        reconciler: Reconciler,
+        digests: DigestService | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._db = db
         self._reconciler = reconciler
+        self._digests = digests
         self._clock = clock
         # One lock per meeting while anyone in this process acts on it (a double click, a sync, a colleague).
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -75,6 +86,7 @@ class MeetingService:
         async with self._db.transaction() as session:
             owners = await connections.connections_by_calendar(session, sorted({e.calendar_id for e in events}))
             existing = await repo.meetings_by_ids(session, [e.id for e in events if e.calendar_id in owners])
+            first_sync = await syncs.never_listed(session, sorted(owners))
             changed: list[str] = []
             for event in events:
                 owner = owners.get(event.calendar_id)
@@ -88,7 +100,16 @@ class MeetingService:
                 if meeting is None:
                     connection, member = owner
                     meeting = Meeting(
-                        recall_event_id=event.id, connection_id=connection.id, team_id=member.team_id, version=0
+                        recall_event_id=event.id,
+                        connection_id=connection.id,
+                        team_id=member.team_id,
+                        version=0,
+                        # Quiet by default: only a meeting created after the member connected gets its own DM.
+                        is_new=is_new_meeting(
+                            provider_created_at=event.provider_created_at,
+                            connected_at=connection.created_at,
+                            first_sync=event.calendar_id in first_sync,
+                        ),
                     )
                     session.add(meeting)
                     existing[event.id] = meeting
@@ -97,14 +118,23 @@ class MeetingService:
                 changed.append(event.id)
         # Recall advises handling future events in chronological order (scheduling guide, rate limits).
         ordered = sorted(changed, key=lambda event_id: existing[event_id].start_time)
-        return await self._reconcile_all(ordered)
+        done = await self._reconcile_all(ordered)
+        await self._after()
+        return done
 
     # ---- a member's click -------------------------------------------------------------------------------------
 
     async def choose(self, *, requester: Requester, event_id: str, choice: Choice | None) -> Outcome:
         """Schedule (``SCHEDULE``), skip (``SKIP``) or undo (``None``) for the member who owns the meeting.
         Raises NotYourMeeting for anyone else, and for a meeting we do not know."""
-        return await self._reconcile(event_id, click=Click(requester, choice))
+        outcome = await self._reconcile(event_id, click=Click(requester, choice))
+        await self._after()
+        return outcome
+
+    async def _after(self) -> None:
+        """Digests that show changed meetings (agenda, connect summary) follow right away."""
+        if self._digests is not None:
+            await self._digests.run_due()
 
     # ---- what is due again ------------------------------------------------------------------------------------
 
@@ -119,31 +149,39 @@ class MeetingService:
     async def _due(self, statuses: list[ReconcileStatus]) -> int:
         async with self._db.transaction() as session:
             ids = await repo.due_meetings(session, statuses=statuses, now=self._now())
-        return await self._reconcile_all(ids)
+        done = await self._reconcile_all(ids, only_if_due=statuses)
+        await self._after()
+        return done
 
     # ---- acting -----------------------------------------------------------------------------------------------
 
     async def reconcile(self, event_ids: Iterable[str]) -> int:
         """Act on meetings marked to be decided again (a rule or policy changed)."""
-        return await self._reconcile_all(event_ids)
+        done = await self._reconcile_all(event_ids)
+        await self._after()
+        return done
 
-    async def _reconcile(self, event_id: str, *, click: Click | None = None) -> Outcome:
+    async def _reconcile(
+        self, event_id: str, *, click: Click | None = None, only_if_due: list[ReconcileStatus] | None = None
+    ) -> Outcome:
         async with self._lock(event_id):
-            outcome = await self._reconciler.run(event_id, now=self._now(), click=click)
+            outcome = await self._reconciler.run(event_id, now=self._now(), click=click, only_if_due=only_if_due)
         # Meetings this process is acting on right now see the change themselves (their version moved on).
         others = [other for other in outcome.colleagues if not self._lock(other).locked()]
         if others:
             await self._reconcile_all(others)
         return outcome
 
-    async def _reconcile_all(self, event_ids: Iterable[str]) -> int:
+    async def _reconcile_all(
+        self, event_ids: Iterable[str], *, only_if_due: list[ReconcileStatus] | None = None
+    ) -> int:
         """A few at a time: each waits mostly on I/O, so overlapping them shortens a large sync."""
         slots = asyncio.Semaphore(RECONCILE_CONCURRENCY)
 
         async def one(event_id: str) -> bool:
             async with slots:
                 try:
-                    outcome = await self._reconcile(event_id)
+                    outcome = await self._reconcile(event_id, only_if_due=only_if_due)
                 except NotYourMeeting:
                     return False  # disconnected meanwhile: its rows are gone
                 except Exception:

@@ -9,14 +9,17 @@ otherwise it runs again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from recall.client import RecallClient
 from recall.errors import RecallError
+from slackbot.blocks.digests import Row, reminder_message
 from slackbot.blocks.meeting import meeting_message
 from slackbot.blocks.text import Message
+from slackbot.meetings.attention import Notify
 from slackbot.meetings.decision import Choice, Decision, MeetingFacts, decide
 from slackbot.meetings.plan import (
     BotStep,
@@ -31,11 +34,12 @@ from slackbot.meetings.plan import (
 from slackbot.meetings.rules import Policy
 from slackbot.requester import Requester
 from slackbot.services.from_rows import facts_of, policy_for
-from slackbot.slack.gateway import SLACK_FAILURES, PostedMessage, SlackGateway, slack_error_name
-from storage import leases, policies
+from slackbot.slack.gateway import SLACK_FAILURES, Lane, PostedMessage, SlackGateway, slack_error_name
+from storage import digests, leases, members, policies
 from storage import meetings as repo
 from storage.connections import DISCONNECTED
 from storage.db import Database
+from storage.lifecycle import ReconcileStatus
 from storage.models import Meeting
 
 logger = logging.getLogger(__name__)
@@ -72,6 +76,7 @@ class _Snapshot:
     """What acting on a meeting needs, read inside a transaction and used outside it."""
 
     event_id: str
+    member_id: int
     owner: Requester
     dm_channel: str | None
     facts: MeetingFacts
@@ -82,6 +87,7 @@ class _Snapshot:
     bot_name: str
     current: Current
     posted: PostedMessage | None
+    reminder: PostedMessage | None
     version: int
 
 
@@ -107,9 +113,17 @@ class Reconciler:
         self._bot_name = bot_name
         self._lease = lease
 
-    async def run(self, event_id: str, *, now: datetime, click: Click | None = None) -> Outcome:
-        """Bring Recall's bot and the member's message in line with the meeting (and the member's click)."""
-        outcome = await self._once(event_id, now=now, click=click)
+    async def run(
+        self,
+        event_id: str,
+        *,
+        now: datetime,
+        click: Click | None = None,
+        only_if_due: Sequence[ReconcileStatus] | None = None,
+    ) -> Outcome:
+        """Bring Recall's bot and the member's message in line with the meeting (and the member's click).
+        ``only_if_due``: leave it (deferred) unless it is still due in one of these statuses."""
+        outcome = await self._once(event_id, now=now, click=click, only_if_due=only_if_due)
         runs = 1
         while outcome.changed_meanwhile and runs < MAX_RUNS:
             again = await self._once(event_id, now=now)
@@ -124,8 +138,15 @@ class Reconciler:
             runs += 1
         return outcome
 
-    async def _once(self, event_id: str, *, now: datetime, click: Click | None = None) -> Outcome:
-        snapshot, claimed = await self._read(event_id, now=now, click=click)
+    async def _once(
+        self,
+        event_id: str,
+        *,
+        now: datetime,
+        click: Click | None = None,
+        only_if_due: Sequence[ReconcileStatus] | None = None,
+    ) -> Outcome:
+        snapshot, claimed = await self._read(event_id, now=now, click=click, only_if_due=only_if_due)
         before = self._decide(snapshot, snapshot.stored_choice, now)
         refused = click is not None and _refuses(before, click)
         if not claimed:
@@ -155,22 +176,27 @@ class Reconciler:
                 decision = shown_after_bot_failure(decision, current=snapshot.current, fallback=fallback)
                 message = self._render(snapshot, decision)
                 steps = plan(snapshot.current, decision, digest=message.digest(), now=now, bot_failed=True)
-            sent, settlement = None, steps.settlement
+            sent, settlement, delivered = None, steps.settlement, True
+            lane = Lane.MEMBER if click is not None else Lane.BACKGROUND
             try:
-                sent = await self._send(snapshot, steps.message, message)
+                sent = await self._send(snapshot, steps.message, message, lane)
+                if steps.reminder is MessageStep.UPDATE and snapshot.reminder is not None:
+                    reminder = reminder_message(Row(event_id, snapshot.facts, decision))
+                    await self._gateway.update(snapshot.owner, snapshot.reminder, reminder, lane=lane)
             except SLACK_FAILURES as exc:
                 logger.warning(
                     "meetings.slack_failed", extra={"recall_event_id": event_id, "error": slack_error_name(exc)}
                 )
-                settlement = retry_later(snapshot.current, now=now)
+                settlement, delivered = retry_later(snapshot.current, now=now), False
         changed_meanwhile = await self._record(
             snapshot,
             choice=choice if clicked else None,
             clicked=clicked,
             steps=steps,
             sent=sent,
-            digest=message.digest(),
+            digest=message.digest() if delivered else None,
             settlement=settlement,
+            now=now,
         )
         colleagues: tuple[str, ...] = ()
         if steps.scheduled_key != snapshot.current.scheduled_key:
@@ -185,7 +211,9 @@ class Reconciler:
 
     # ---- steps ------------------------------------------------------------------------------------------------
 
-    async def _read(self, event_id: str, *, now: datetime, click: Click | None) -> tuple[_Snapshot, bool]:
+    async def _read(
+        self, event_id: str, *, now: datetime, click: Click | None, only_if_due: Sequence[ReconcileStatus] | None
+    ) -> tuple[_Snapshot, bool]:
         async with self._db.transaction() as session:
             meeting = await repo.get_meeting(session, event_id)
             owner = await repo.owner_of(session, meeting) if meeting else None
@@ -216,8 +244,14 @@ class Reconciler:
                 if meeting.channel_id and meeting.message_ts
                 else None
             )
+            reminder = (
+                PostedMessage(meeting.reminder_channel_id, meeting.reminder_ts)
+                if meeting.reminder_channel_id and meeting.reminder_ts
+                else None
+            )
             snapshot = _Snapshot(
                 event_id=event_id,
+                member_id=member.id,
                 owner=requester,
                 dm_channel=member.dm_channel_id,
                 facts=facts_of(meeting),
@@ -234,11 +268,18 @@ class Reconciler:
                     rendered_hash=meeting.rendered_hash,
                     attempts=meeting.attempts,
                     end_time=meeting.end_time,
+                    is_new=meeting.is_new,
+                    notify=Notify(member.notify) if member.notify in Notify._value2member_map_ else Notify.EACH,
+                    reminder_posted=reminder is not None,
+                    reachable=member.active,
                 ),
                 posted=posted,
+                reminder=reminder,
                 version=meeting.version,
             )
-            claimed = await repo.claim_meeting(session, event_id, owner=leases.PROCESS_ID, lease=self._lease, now=now)
+            claimed = await repo.claim_meeting(
+                session, event_id, owner=leases.PROCESS_ID, lease=self._lease, now=now, only_if_due=only_if_due
+            )
             if not claimed and click is not None:
                 # Another process is acting on it: leave the click for that run to pick up.
                 before = self._decide(snapshot, snapshot.stored_choice, now)
@@ -278,11 +319,11 @@ class Reconciler:
             "metadata": {"slack_team_id": owner.team_id, "slack_user_id": owner.user_id, "source": "recall-slackbot"},
         }
 
-    async def _send(self, snapshot: _Snapshot, step: MessageStep, message: Message) -> PostedMessage | None:
+    async def _send(self, snapshot: _Snapshot, step: MessageStep, message: Message, lane: Lane) -> PostedMessage | None:
         if step is MessageStep.POST:
-            return await self._gateway.post_dm(snapshot.owner, message, channel=snapshot.dm_channel)
+            return await self._gateway.post_dm(snapshot.owner, message, channel=snapshot.dm_channel, lane=lane)
         if step is MessageStep.UPDATE and snapshot.posted is not None:
-            await self._gateway.update(snapshot.owner, snapshot.posted, message)
+            await self._gateway.update(snapshot.owner, snapshot.posted, message, lane=lane)
             return snapshot.posted
         return None
 
@@ -294,10 +335,12 @@ class Reconciler:
         clicked: bool,
         steps: Plan,
         sent: PostedMessage | None,
-        digest: str,
+        digest: str | None,
         settlement: Settlement,
+        now: datetime,
     ) -> bool:
-        """Write what happened; settle only if nothing changed meanwhile. Returns whether something did."""
+        """Write what happened; settle only if nothing changed meanwhile. Returns whether something did.
+        ``digest``: what the member now sees of the meeting (None: a message could not be brought in line)."""
         async with self._db.transaction() as session:
             meeting = await repo.get_meeting(session, snapshot.event_id)
             if meeting is None:
@@ -308,7 +351,11 @@ class Reconciler:
                 meeting.scheduled_key = steps.scheduled_key
             if sent is not None:
                 meeting.channel_id, meeting.message_ts = sent.channel, sent.ts
+            if digest is not None and digest != meeting.rendered_hash:
                 meeting.rendered_hash = digest
+                # The agenda, the connect summary and the Home tab show the meeting too.
+                await digests.mark_member_digests_pending(session, member_id=snapshot.member_id, now=now)
+                await members.mark_home_due(session, member_id=snapshot.member_id, now=now)
             changed = meeting.version != snapshot.version
             if not changed:
                 meeting.status, meeting.due_at, meeting.attempts = (

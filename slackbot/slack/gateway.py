@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from slackbot.requester import Requester
 from slackbot.slack.message import Message
+from slackbot.slack.pacing import Lane, SlackPacer
 from storage import members
 from storage.db import Database
 
@@ -60,6 +61,13 @@ def slack_error_name(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def is_admin(user: dict[str, Any]) -> bool:
+    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+
+__all__ = ["SLACK_FAILURES", "Lane", "PostedMessage", "SlackGateway", "WorkspaceNotInstalled", "slack_error_name"]
+
+
 @dataclass(frozen=True)
 class PostedMessage:
     channel: str
@@ -74,8 +82,10 @@ class SlackGateway:
         db: Database,
         bot_token: str | None = None,
         installation_store: AsyncInstallationStore | None = None,
+        pacer: SlackPacer | None = None,
     ) -> None:
         self._api_url = api_url
+        self._pacer = pacer
         self._db = db
         self._bot_token = bot_token or None
         self._store = installation_store
@@ -90,33 +100,43 @@ class SlackGateway:
 
     # ---- what the app sends ------------------------------------------------------------------------------------
 
-    async def post_dm(self, to: Requester, message: Message, *, channel: str | None = None) -> PostedMessage:
+    async def post_dm(
+        self, to: Requester, message: Message, *, channel: str | None = None, lane: Lane = Lane.BACKGROUND
+    ) -> PostedMessage:
         """A new message in the member's DM with the app (``channel``: its id, when the caller knows it)."""
         client = await self._client(to)
-        channel = channel or await self._dm_channel(client, to)
+        channel = channel or await self._dm_channel(client, to, lane)
+        await self._pace(to, "chat.postMessage", lane, channel)
         response = await client.chat_postMessage(channel=channel, **message.as_kwargs())
         return PostedMessage(channel=response["channel"], ts=response["ts"])
 
-    async def try_post_dm(self, to: Requester, message: Message) -> PostedMessage | None:
+    async def try_post_dm(
+        self, to: Requester, message: Message, *, lane: Lane = Lane.BACKGROUND
+    ) -> PostedMessage | None:
         """`post_dm`, or None (logged) if Slack refuses: for messages nobody can do better than try."""
         try:
-            return await self.post_dm(to, message)
+            return await self.post_dm(to, message, lane=lane)
         except SLACK_FAILURES as exc:
             logger.warning("slack.dm_failed", extra={"team_id": to.team_id, "error": slack_error_name(exc)})
             return None
 
-    async def update(self, to: Requester, posted: PostedMessage, message: Message) -> None:
+    async def update(
+        self, to: Requester, posted: PostedMessage, message: Message, *, lane: Lane = Lane.BACKGROUND
+    ) -> None:
         """Change a message the app posted, in place."""
         client = await self._client(to)
+        await self._pace(to, "chat.update", lane)
         await client.chat_update(channel=posted.channel, ts=posted.ts, **message.as_kwargs())
 
-    async def publish_home(self, to: Requester, view: dict[str, Any]) -> None:
+    async def publish_home(self, to: Requester, view: dict[str, Any], *, lane: Lane = Lane.MEMBER) -> None:
         client = await self._client(to)
+        await self._pace(to, "views.publish", lane)
         await client.views_publish(user_id=to.user_id, view=view)
 
-    async def user_info(self, who: Requester) -> dict[str, Any]:
-        """`users.info`: the member's profile, time zone and roles."""
+    async def user_info(self, who: Requester, *, lane: Lane = Lane.MEMBER) -> dict[str, Any]:
+        """`users.info`: the member's profile, time zone, roles, and whether they were deactivated."""
         client = await self._client(who)
+        await self._pace(who, "users.info", lane)
         response = await client.users_info(user=who.user_id)
         user = response.get("user")
         return user if isinstance(user, dict) else {}
@@ -124,7 +144,7 @@ class SlackGateway:
     async def is_admin(self, who: Requester) -> bool:
         """Workspace admins and owners (`users.info` `is_admin` / `is_owner`) may set the workspace's policy."""
         user = await self.user_info(who)
-        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        return is_admin(user)
 
     def forget_workspace(self, team_id: str) -> None:
         """The app was uninstalled: drop what is cached for the workspace."""
@@ -133,6 +153,10 @@ class SlackGateway:
             del self._dm_channels[key]
 
     # ---- plumbing ---------------------------------------------------------------------------------------------
+
+    async def _pace(self, to: Requester, method: str, lane: Lane, channel: str | None = None) -> None:
+        if self._pacer is not None:
+            await self._pacer.wait(to.team_id, method, lane=lane, channel=channel)
 
     def _web_client(self, token: str) -> AsyncWebClient:
         """A client on the shared connection pool (slack_sdk otherwise opens a connection per call)."""
@@ -159,7 +183,7 @@ class SlackGateway:
         self._tokens[to.team_id] = (bot.bot_token, time.monotonic())
         return bot.bot_token
 
-    async def _dm_channel(self, client: AsyncWebClient, to: Requester) -> str:
+    async def _dm_channel(self, client: AsyncWebClient, to: Requester, lane: Lane) -> str:
         """The member's DM channel: remembered on the member, else opened once (one call even when concurrent)."""
         key = (to.team_id, to.user_id)
         if key in self._dm_channels:
@@ -169,6 +193,7 @@ class SlackGateway:
                 async with self._db.transaction() as session:
                     channel = await members.dm_channel(session, team_id=to.team_id, slack_user_id=to.user_id)
                 if channel is None:
+                    await self._pace(to, "conversations.open", lane)
                     response = await client.conversations_open(users=to.user_id)
                     channel = response["channel"]["id"]
                     async with self._db.transaction() as session:

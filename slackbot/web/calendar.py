@@ -12,7 +12,8 @@ from slackbot.blocks import connect as blocks
 from slackbot.calendar_oauth.failures import ConnectError, ConnectFailure
 from slackbot.calendar_oauth.links import BROWSER_COOKIE, LINK_TTL, callback_path, connect_path
 from slackbot.services.connect import ConnectResult, ConnectService
-from slackbot.slack.gateway import SlackGateway
+from slackbot.services.digests import DigestService
+from slackbot.slack.gateway import Lane, SlackGateway
 from slackbot.web import pages
 from slackbot.words import explain_connect_failure, provider_label
 from slackbot.words.connect import success_page
@@ -50,7 +51,9 @@ DM_FAILURES = frozenset(HTTP_STATUS) - {
 }
 
 
-def calendar_routes(*, connect: ConnectService, gateway: SlackGateway, public_url: str) -> list[Route]:
+def calendar_routes(
+    *, connect: ConnectService, gateway: SlackGateway, digests: DigestService, public_url: str
+) -> list[Route]:
     secure_cookie = public_url.startswith("https://")
 
     async def start(request: Request) -> Response:
@@ -83,7 +86,7 @@ def calendar_routes(*, connect: ConnectService, gateway: SlackGateway, public_ur
             )
         except ConnectError as error:
             return await _failure(connect, gateway, error)
-        return await _success(gateway, result)
+        return await _success(gateway, digests, result)
 
     return [
         Route(connect_path("{provider}"), start, methods=["GET"]),
@@ -98,17 +101,16 @@ def _html(html: str, status: int) -> HTMLResponse:
     return response
 
 
-async def _success(gateway: SlackGateway, result: ConnectResult) -> Response:
+async def _success(gateway: SlackGateway, digests: DigestService, result: ConnectResult) -> Response:
     label = provider_label(result.provider)
-    await gateway.try_post_dm(
-        result.requester,
-        blocks.connected(
-            provider_label=label,
-            email=result.email,
-            reconnected=result.reconnected,
-            replaced_email=result.replaced_email,
-        ),
-    )
+    if result.reconnected:
+        message = blocks.connected(provider_label=label, email=result.email, reconnected=True, replaced_email=None)
+        await gateway.try_post_dm(result.requester, message, lane=Lane.MEMBER)
+    else:
+        # One message, not one per meeting: filled in place with what Recall finds (quiet by default).
+        await digests.start_summary(
+            result.requester, recall_calendar_id=result.recall_calendar_id, replaced_email=result.replaced_email
+        )
     title, detail = success_page(label=label, email=result.email, reconnected=result.reconnected)
     response = _html(
         pages.render(ok=True, title=title, detail=detail, back_url=pages.slack_url(result.requester.team_id)), 200
@@ -124,7 +126,7 @@ async def _failure(connect: ConnectService, gateway: SlackGateway, error: Connec
     if requester is not None and error.failure in DM_FAILURES:
         retry = await connect.retry_link(error) if explanation.retry_with_new_link else None
         await gateway.try_post_dm(
-            requester, blocks.failed(title=explanation.title, detail=explanation.detail, retry=retry)
+            requester, blocks.failed(title=explanation.title, detail=explanation.detail, retry=retry), lane=Lane.MEMBER
         )
     return _html(
         pages.render(

@@ -15,4 +15,4 @@ class AppHome:
     async def opened(self, event: dict[str, Any], requester: Requester) -> None:
         if event.get("tab", "home") != "home":
             return
-        await self._services.home.publish(requester)
+        await self._services.home.opened(requester)

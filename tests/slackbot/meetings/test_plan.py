@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from slackbot.meetings.decision import BotState, Decision
+from slackbot.meetings.attention import Notify
+from slackbot.meetings.decision import BotState, Decision, Reason
 from slackbot.meetings.plan import (
     FIRST_RETRY,
     MAX_RETRY,
@@ -213,7 +214,8 @@ TABLE: list[tuple[str, Current, Decision, str, Plan]] = [
 
 @pytest.mark.parametrize(("name", "now", "decision", "digest", "expected"), TABLE, ids=[row[0] for row in TABLE])
 def test_plan_table(name: str, now: Current, decision: Decision, digest: str, expected: Plan) -> None:
-    assert plan(now, decision, digest=digest, now=NOW) == expected
+    shown_changed = digest != now.rendered_hash
+    assert plan(now, decision, digest=digest, now=NOW) == dataclasses.replace(expected, shown_changed=shown_changed)
 
 
 def test_every_state_appears_in_the_table() -> None:
@@ -276,7 +278,8 @@ FAILED: list[tuple[str, Current, Decision, str, Plan]] = [
 def test_plan_after_the_bot_step_failed(
     name: str, now: Current, decision: Decision, digest: str, expected: Plan
 ) -> None:
-    assert plan(now, decision, digest=digest, now=NOW, bot_failed=True) == expected
+    result = plan(now, decision, digest=digest, now=NOW, bot_failed=True)
+    assert result == dataclasses.replace(expected, shown_changed=digest != now.rendered_hash)
 
 
 @pytest.mark.parametrize(
@@ -320,3 +323,74 @@ def test_plan_is_pure_and_frozen() -> None:
     assert first == plan(current(), wants(BotState.SCHEDULED), digest="x", now=NOW)
     with pytest.raises(dataclasses.FrozenInstanceError):
         first.bot = BotStep.NOTHING  # type: ignore[misc]
+
+
+# (name, current, decision, expected message step, expected reminder step): what the member hears (issue #8)
+HEARS: list[tuple[str, Current, Decision, MessageStep, MessageStep]] = [
+    (
+        "a meeting that existed before connecting gets no DM of its own",
+        current(message_posted=False, rendered_hash=None, is_new=False),
+        wants(BotState.ASK),
+        MessageStep.NOTHING,
+        MessageStep.NOTHING,
+    ),
+    (
+        "a new meeting gets its DM (notify each)",
+        current(message_posted=False, rendered_hash=None),
+        wants(BotState.ASK),
+        MessageStep.POST,
+        MessageStep.NOTHING,
+    ),
+    (
+        "notify undecided: no DM for a meeting a rule decided",
+        current(message_posted=False, rendered_hash=None, notify=Notify.UNDECIDED),
+        Decision(BotState.SCHEDULED, True, reason=Reason.RULE),
+        MessageStep.NOTHING,
+        MessageStep.NOTHING,
+    ),
+    (
+        "notify undecided: a DM for a meeting nobody decided",
+        current(message_posted=False, rendered_hash=None, notify=Notify.UNDECIDED),
+        Decision(BotState.ASK, False, reason=Reason.NOBODY),
+        MessageStep.POST,
+        MessageStep.NOTHING,
+    ),
+    (
+        "notify off: no DM",
+        current(message_posted=False, rendered_hash=None, notify=Notify.OFF),
+        Decision(BotState.ASK, False, reason=Reason.NOBODY),
+        MessageStep.NOTHING,
+        MessageStep.NOTHING,
+    ),
+    (
+        "a DM already posted follows the meeting whatever the setting is now",
+        current(notify=Notify.OFF),
+        wants(BotState.SKIPPED),
+        MessageStep.UPDATE,
+        MessageStep.NOTHING,
+    ),
+    (
+        "a reminder that was sent follows the meeting too",
+        current(reminder_posted=True),
+        wants(BotState.SCHEDULED),
+        MessageStep.UPDATE,
+        MessageStep.UPDATE,
+    ),
+    (
+        "a reminder is not touched when nothing the member sees changed",
+        current(reminder_posted=True),
+        wants(BotState.ASK),
+        MessageStep.NOTHING,
+        MessageStep.NOTHING,
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "now", "decision", "message", "reminder"), HEARS, ids=[row[0] for row in HEARS])
+def test_what_the_member_hears(
+    name: str, now: Current, decision: Decision, message: MessageStep, reminder: MessageStep
+) -> None:
+    digest = SHOWN if name.startswith("a reminder is not touched") else "changed"
+    result = plan(now, decision, digest=digest, now=NOW)
+    assert (result.message, result.reminder) == (message, reminder)
+    assert result.shown_changed is (digest != now.rendered_hash)

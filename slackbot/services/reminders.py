@@ -1,0 +1,87 @@
+"""One DM 30 minutes before a meeting nobody decided ("record it?"), sent by exactly one process, then kept in line
+with the meeting like its other messages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from slackbot.blocks.digests import Row, reminder_message
+from slackbot.meetings.attention import REMINDER_LEAD, ReminderStep, reminder_step
+from slackbot.requester import Requester
+from slackbot.services.meeting_views import views_of
+from slackbot.slack.gateway import SLACK_FAILURES, Lane, SlackGateway, slack_error_name
+from storage import meetings
+from storage.db import Database
+from storage.lifecycle import ReminderStatus
+from storage.models import CalendarConnection, Meeting, Member, utcnow
+
+logger = logging.getLogger(__name__)
+
+
+class ReminderService:
+    def __init__(self, *, db: Database, gateway: SlackGateway, clock: Callable[[], datetime] = utcnow) -> None:
+        self._db = db
+        self._gateway = gateway
+        self._clock = clock
+
+    async def run(self) -> int:
+        """Send the reminders that are due; give up on those it is too late for. Returns reminders sent."""
+        now = self._clock()
+        async with self._db.transaction() as session:
+            candidates = await meetings.reminder_candidates(session, now=now, lead=REMINDER_LEAD)
+        sent = 0
+        for event_id in candidates:
+            try:
+                sent += await self._one(event_id, now)
+            except Exception:
+                logger.exception("reminders.failed", extra={"recall_event_id": event_id})
+        return sent
+
+    async def _one(self, event_id: str, now: datetime) -> bool:
+        async with self._db.transaction() as session:
+            meeting = await session.get(Meeting, event_id)
+            member = (
+                await session.scalar(
+                    select(Member)
+                    .join(CalendarConnection, CalendarConnection.member_id == Member.id)
+                    .where(CalendarConnection.id == meeting.connection_id)
+                    .options(selectinload(Member.connections))
+                )
+                if meeting
+                else None
+            )
+            if meeting is None or member is None:
+                return False
+            (view,) = await views_of(session, member, [meeting], now=now)
+            step = reminder_step(
+                start=meeting.start_time, now=now, remind=member.remind and member.active, decision=view.decision
+            )
+            if step is ReminderStep.MISS:
+                await meetings.finish_reminder(session, event_id, status=ReminderStatus.MISSED)
+                return False
+            if step is not ReminderStep.SEND or not await meetings.claim_reminder(session, event_id):
+                return False
+            owner = Requester(member.team_id, member.slack_user_id, member.enterprise_id)
+        message = reminder_message(Row(view.event_id, view.facts, view.decision))
+        try:
+            posted = await self._gateway.post_dm(owner, message, lane=Lane.BACKGROUND)
+        except SLACK_FAILURES as exc:
+            logger.warning(
+                "reminders.slack_failed", extra={"recall_event_id": event_id, "error": slack_error_name(exc)}
+            )
+            async with self._db.transaction() as session:
+                await meetings.finish_reminder(
+                    session, event_id, status=ReminderStatus.NONE
+                )  # the next run tries again
+            return False
+        async with self._db.transaction() as session:
+            await meetings.finish_reminder(
+                session, event_id, status=ReminderStatus.SENT, channel=posted.channel, ts=posted.ts
+            )
+        logger.info("reminders.sent", extra={"recall_event_id": event_id})
+        return True
