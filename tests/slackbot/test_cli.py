@@ -178,8 +178,8 @@ def _seed_secrets(db: Path, cipher: TokenCipher) -> None:
     with engine.begin() as conn:
         conn.execute(
             sqlalchemy.text(
-                "INSERT INTO members (id, team_id, slack_user_id, rule_accepted_only, excluded_keywords, notify, remind,"
-                " active, created_at) VALUES (1, 'T', 'U', false, '[]', 'each', true, true, '2026-01-01')"
+                "INSERT INTO members (id, team_id, slack_user_id, rule_accepted_only, excluded_keywords, notify,"
+                " remind, active, created_at) VALUES (1, 'T', 'U', false, '[]', 'each', true, true, '2026-01-01')"
             )
         )
         conn.execute(
