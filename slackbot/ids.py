@@ -17,6 +17,9 @@ class Subcommand(StrEnum):
     DISCONNECT = "disconnect"
     RULE = "rule"
     EXCLUDE = "exclude"
+    NOTIFY = "notify"
+    AGENDA = "agenda"
+    REMIND = "remind"
     ADMIN = "admin"
     HELP = "help"
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from slackbot.registry import Services
+from storage import digests as digests_repo
 from storage import meetings as meetings_repo
 from storage import oauth_states
 from storage.models import utcnow
@@ -50,11 +51,32 @@ async def repair_meetings(services: Services) -> int:
     return await services.meetings.repair()
 
 
+async def send_agendas(services: Services) -> int:
+    """Open today's agenda for members whose agenda time has come, then post or update every due digest."""
+    opened = await services.digests.open_agendas()
+    await services.digests.run_due()
+    return opened
+
+
+async def send_reminders(services: Services) -> int:
+    return await services.reminders.run()
+
+
+async def refresh_homes(services: Services) -> int:
+    return await services.home.refresh_due()
+
+
+async def refresh_profiles(services: Services) -> int:
+    """Time zones and departures from Slack, once a day per member."""
+    return await services.profiles.refresh_stale()
+
+
 async def cleanup_old_rows(services: Services) -> int:
-    """Forget processed webhooks after a week and meetings a month after they ended."""
+    """Forget processed webhooks after a week, meetings a month after they ended, digests a week after."""
     removed = await services.processor.cleanup()
     async with services.db.transaction() as session:
         removed += await meetings_repo.delete_ended_meetings(session, before=utcnow() - timedelta(days=30))
+        removed += await digests_repo.delete_old_digests(session, before=utcnow() - timedelta(days=7))
     return removed
 
 
@@ -67,4 +89,10 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
     scheduler.add_job(refresh_ended_meetings, "interval", minutes=5, id="refresh_ended_meetings", **common)
     scheduler.add_job(repair_meetings, "interval", minutes=10, id="repair_meetings", **common)
     scheduler.add_job(cleanup_old_rows, "interval", hours=6, id="cleanup_old_rows", **common)
+    # Claimed in the database (a unique agenda per member and day, a reminder claimed before it is sent), so
+    # several processes running these still send each once.
+    scheduler.add_job(send_agendas, "interval", minutes=1, id="send_agendas", **common)
+    scheduler.add_job(send_reminders, "interval", minutes=1, id="send_reminders", **common)
+    scheduler.add_job(refresh_homes, "interval", seconds=30, id="refresh_homes", **common)
+    scheduler.add_job(refresh_profiles, "interval", minutes=15, id="refresh_profiles", **common)
     return scheduler

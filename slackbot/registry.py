@@ -3,8 +3,9 @@ closes them at the end."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -12,6 +13,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from recall.client import RecallClient
 from slackbot.calendar_oauth.exchange import ProviderOAuth
 from slackbot.calendar_oauth.providers import ProviderMetadata, configured_providers
+from slackbot.services.attention import AttentionService
 from slackbot.services.calendar_status import CalendarStatusService
 from slackbot.services.calendar_sync import CalendarSyncer
 from slackbot.services.connect import ConnectService
@@ -30,6 +32,7 @@ from slackbot.slack.installation_store import EncryptedInstallationStore
 from slackbot.slack.pacing import SlackPacer, method_limits
 from storage.crypto import TokenCipher
 from storage.db import Database
+from storage.models import utcnow
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Services:
     connections: ConnectionService
     meetings: MeetingService
     policy: PolicyService
+    attention: AttentionService
     home: HomeService
     digests: DigestService
     reminders: ReminderService
@@ -59,8 +63,15 @@ class Services:
         await self.db.dispose()
 
 
-def build_services(settings: Settings, *, db: Database | None = None, recall: RecallClient | None = None) -> Services:
-    """``db`` and ``recall`` may be injected (tests use a Recall client with short back-offs)."""
+def build_services(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    recall: RecallClient | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Services:
+    """``db``, ``recall`` and ``clock`` may be injected (tests use a Recall client with short back-offs, and move
+    the clock instead of sleeping)."""
     db = db or Database.from_url(settings.database_url)
     cipher = TokenCipher(settings.secret_keys)
     http = httpx.AsyncClient(timeout=15)
@@ -82,17 +93,23 @@ def build_services(settings: Settings, *, db: Database | None = None, recall: Re
         providers=configured_providers(settings), metadata=ProviderMetadata(http), public_url=settings.public_base_url
     )
     connect = ConnectService(
-        db=db, cipher=cipher, recall=recall, oauth=oauth, gateway=gateway, public_url=settings.public_base_url
+        db=db,
+        cipher=cipher,
+        recall=recall,
+        oauth=oauth,
+        gateway=gateway,
+        public_url=settings.public_base_url,
+        clock=clock,
     )
     lease = timedelta(seconds=settings.work_lease_seconds)
     reconciler = Reconciler(db=db, recall=recall, gateway=gateway, bot_name=settings.bot_name, lease=lease)
-    digests = DigestService(db=db, gateway=gateway, lease=lease)
-    meetings = MeetingService(db=db, reconciler=reconciler, digests=digests)
-    syncer = CalendarSyncer(db=db, recall=recall, meetings=meetings, lease=lease)
-    status = CalendarStatusService(db=db, recall=recall, gateway=gateway, connect=connect)
-    connections = ConnectionService(db=db, recall=recall, installation_store=store)
-    policy = PolicyService(db=db, meetings=meetings)
-    profiles = ProfileService(db=db, gateway=gateway)
+    digests = DigestService(db=db, gateway=gateway, lease=lease, clock=clock)
+    meetings = MeetingService(db=db, reconciler=reconciler, digests=digests, clock=clock)
+    syncer = CalendarSyncer(db=db, recall=recall, meetings=meetings, lease=lease, clock=clock)
+    status = CalendarStatusService(db=db, recall=recall, gateway=gateway, connect=connect, clock=clock)
+    connections = ConnectionService(db=db, recall=recall, installation_store=store, clock=clock)
+    policy = PolicyService(db=db, meetings=meetings, clock=clock)
+    profiles = ProfileService(db=db, gateway=gateway, clock=clock)
     home = HomeService(
         db=db,
         connections=connections,
@@ -101,6 +118,7 @@ def build_services(settings: Settings, *, db: Database | None = None, recall: Re
         profiles=profiles,
         gateway=gateway,
         default_bot_name=settings.bot_name,
+        clock=clock,
     )
     return Services(
         settings=settings,
@@ -114,10 +132,11 @@ def build_services(settings: Settings, *, db: Database | None = None, recall: Re
         connections=connections,
         meetings=meetings,
         policy=policy,
+        attention=AttentionService(db=db),
         home=home,
         digests=digests,
-        reminders=ReminderService(db=db, gateway=gateway),
+        reminders=ReminderService(db=db, gateway=gateway, clock=clock),
         profiles=profiles,
         syncer=syncer,
-        processor=DeliveryProcessor(db=db, status=status, syncer=syncer, lease=lease),
+        processor=DeliveryProcessor(db=db, status=status, syncer=syncer, lease=lease, clock=clock),
     )

@@ -60,6 +60,7 @@ class PolicyService:
         self._db = db
         self._meetings = meetings
         self._clock = clock
+        self._known_app_ids: set[str] = set()
 
     async def act_on(self, change: Change) -> int:
         """Decide again every meeting a change marked: bots scheduled or removed, messages updated in place."""
@@ -222,6 +223,15 @@ class PolicyService:
 
         change = await self._change_workspace(team_id, apply)
         return changed, change
+
+    async def remember_app_id(self, team_id: str, app_id: object) -> None:
+        """The app's id (from a request Slack sent), for links to its Home tab; written once per workspace."""
+        if not isinstance(app_id, str) or not app_id or len(app_id) > 32 or app_id in self._known_app_ids:
+            return
+        async with self._db.transaction() as session:
+            workspace = await policies.workspace_policy_for_update(session, team_id)
+            workspace.app_id = app_id
+        self._known_app_ids.add(app_id)
 
     async def set_bot_name(self, team_id: str, name: str | None) -> None:
         """The name the bot joins with from now on (bots already scheduled keep theirs)."""

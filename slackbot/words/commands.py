@@ -17,6 +17,9 @@ USAGE = (
     "• `/recall rule [ask|all|organised|external|internal] [accepted]` — decide once which meetings are recorded "
     "(`/recall rule` shows yours)\n"
     "• `/recall exclude [add|remove <word or phrase>]` — never record meetings whose title contains it\n"
+    "• `/recall notify each|undecided|off` — a DM for every new meeting, only undecided ones, or none\n"
+    "• `/recall agenda [HH:MM|off]` — your daily agenda's time (Monday to Friday, your time zone)\n"
+    "• `/recall remind on|off` — a reminder 30 minutes before meetings nobody decided\n"
     "• `/recall admin` — the workspace's policy (admins)\n"
     "• `/recall help` — this message"
 )

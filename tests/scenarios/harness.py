@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -50,6 +50,22 @@ PROVIDER_WORD = {"google": "google", "microsoft": "outlook"}
 LOOPBACK = frozenset({"127.0.0.1", "localhost"})
 
 T = TypeVar("T")
+
+
+class MovableClock:
+    """The app's clock in tests: real time, moved forward (or set) instead of slept."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+    def set(self, moment: datetime) -> None:
+        self.offset = moment - utcnow()
 
 
 class Harness:
@@ -112,7 +128,8 @@ class Harness:
         recall_client = RecallClient(
             api_key=recall.api_key, base_url=recall.base_url, backoff_base=0.001, backoff_cap=0.01
         )
-        self.services: Services = build_services(self.settings, recall=recall_client)
+        self.clock = MovableClock()
+        self.services: Services = build_services(self.settings, recall=recall_client, clock=self.clock)
         self.app = create_app(self.settings, services=self.services, run_jobs=False, process_before_response=True)
         self.client = TestClient(self.app, base_url=PUBLIC_URL)
 

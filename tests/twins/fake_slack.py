@@ -493,6 +493,11 @@ class FakeSlack:
         with self._lock:
             return self._workspaces[team_id]
 
+    def deactivate_user(self, team_id: str, user_id: str) -> None:
+        """The member left or was deactivated: `users.info` then says `deleted: true`."""
+        with self._lock:
+            self._users[(team_id, user_id)].deleted = True
+
     def add_user(
         self,
         team_id: str,

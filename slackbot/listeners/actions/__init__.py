@@ -26,3 +26,7 @@ def register(app: AsyncApp, services: Services) -> None:
     app.action(ActionId.HOME_RULE_ACCEPTED.value)(settings.accepted_toggled)
     app.action(ActionId.HOME_ADMIN_RULE.value)(settings.admin_rule_selected)
     app.action(ActionId.HOME_ADMIN_ENFORCE.value)(settings.admin_enforce_selected)
+    app.action(ActionId.HOME_NOTIFY.value)(settings.notify_selected)
+    app.action(ActionId.HOME_ATTENTION.value)(settings.attention_toggled)
+    app.action(ActionId.HOME_AGENDA_TIME.value)(settings.agenda_time_picked)
+    app.action(ActionId.OPEN_HOME.value)(ack_link_button)

@@ -7,11 +7,13 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from slackbot.blocks.home import DEFAULT_RULE_VALUE
+from slackbot.blocks.home import AGENDA_OPTION, DEFAULT_RULE_VALUE, REMIND_OPTION
+from slackbot.meetings.attention import DEFAULT_AGENDA_MINUTE, Notify, parse_agenda_time
 from slackbot.meetings.rules import Rule, RuleKind
 from slackbot.registry import Services
 from slackbot.requester import Requester
 from slackbot.services.policy import Change
+from slackbot.words import digests as digest_words
 from slackbot.words import policy as words
 
 
@@ -85,3 +87,39 @@ class HomeSettings:
         change = await self._services.policy.set_enforcement(requester.team_id, external=value == "external")
         summary = words.change_summary(change.now_recorded, change.no_longer)
         await self._after(requester, change, words.enforcement_set(value == "external", summary))
+
+    # ---- what the member hears --------------------------------------------------------------------------------
+
+    async def notify_selected(self, ack: AsyncAck, body: dict[str, Any], requester: Requester) -> None:
+        await ack()
+        value = _selected_value(body)
+        if value not in Notify._value2member_map_:
+            return
+        await self._services.attention.change(requester, notify=Notify(value))
+        await self._services.home.publish(requester, notice=digest_words.notify_set(value))
+
+    async def attention_toggled(self, ack: AsyncAck, body: dict[str, Any], requester: Requester) -> None:
+        """The checkboxes: daily agenda on / off, reminders on / off."""
+        await ack()
+        ticked = {o.get("value") for o in _action(body).get("selected_options") or [] if isinstance(o, dict)}
+        current = await self._services.attention.settings(requester)
+        agenda_on = AGENDA_OPTION in ticked
+        if agenda_on and current.agenda_minute is not None:
+            minute = current.agenda_minute
+        else:
+            minute = DEFAULT_AGENDA_MINUTE if agenda_on else None
+        remind = REMIND_OPTION in ticked
+        await self._services.attention.change(requester, agenda_minute=minute, remind=remind)
+        if (minute is None) != (current.agenda_minute is None):
+            notice = digest_words.agenda_set(minute)
+        else:
+            notice = digest_words.remind_set(remind)
+        await self._services.home.publish(requester, notice=notice)
+
+    async def agenda_time_picked(self, ack: AsyncAck, body: dict[str, Any], requester: Requester) -> None:
+        await ack()
+        minute = parse_agenda_time(str(_action(body).get("selected_time") or ""))
+        if minute is None:
+            return  # a tampered value: nothing changes
+        await self._services.attention.change(requester, agenda_minute=minute)
+        await self._services.home.publish(requester, notice=digest_words.agenda_set(minute))

@@ -11,6 +11,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slackbot.blocks import connect as blocks
 from slackbot.calendar_oauth.providers import PROVIDER_ALIASES
 from slackbot.ids import Subcommand
+from slackbot.listeners.commands.attention import AttentionCommands
 from slackbot.listeners.commands.policy import PolicyCommands
 from slackbot.registry import Services
 from slackbot.requester import Requester
@@ -50,10 +51,12 @@ class RecallCommand:
     def __init__(self, services: Services) -> None:
         self._services = services
         self._policy = PolicyCommands(services)
+        self._attention = AttentionCommands(services)
 
     async def handle(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, requester: Requester) -> None:
         sub, args = parse(command.get("text"))
         if sub == Subcommand.CONNECT:
+            await self._services.policy.remember_app_id(requester.team_id, command.get("api_app_id"))
             await self._connect(ack, respond, requester, args)
         elif sub == Subcommand.STATUS:
             await ack()
@@ -68,6 +71,15 @@ class RecallCommand:
             await ack()
             rest = after_first_word(command.get("text"))
             await self._policy.exclude(respond, requester, rest.split(), rest)
+        elif sub == Subcommand.NOTIFY:
+            await ack()
+            await self._attention.notify(respond, requester, args)
+        elif sub == Subcommand.AGENDA:
+            await ack()
+            await self._attention.agenda(respond, requester, args)
+        elif sub == Subcommand.REMIND:
+            await ack()
+            await self._attention.remind(respond, requester, args)
         elif sub == Subcommand.ADMIN:
             await ack()
             rest = after_first_word(command.get("text"))
