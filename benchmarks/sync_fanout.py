@@ -131,8 +131,15 @@ class BenchDatabase:
             await self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-async def seed_members(url: str, calendars: list[tuple[str, str]]) -> None:
-    """One Member + CalendarConnection per (slack user id, Recall calendar id), as a finished connect leaves them."""
+async def seed_members(
+    url: str, calendars: list[tuple[str, str]], *, connected_at: datetime | None = None
+) -> None:
+    """One Member + CalendarConnection per (slack user id, Recall calendar id), as a finished connect leaves them.
+
+    ``connected_at`` defaults to a day ago, so the seeded meetings count as created after connecting and each gets a
+    DM of its own (the per-meeting path this benchmark measures); pass a later time to seed meetings that were
+    there before (quiet by default: no DM each)."""
+    connected_at = connected_at or datetime.now(UTC) - timedelta(days=1)
     cipher = TokenCipher([SECRET_KEY])
     token = cipher.encrypt("refresh-token-value")
     db = Database.from_url(url)
@@ -150,6 +157,7 @@ async def seed_members(url: str, calendars: list[tuple[str, str]]) -> None:
                         recall_calendar_id=calendar_id,
                         status="connected",
                         refresh_token_encrypted=token,
+                        created_at=connected_at,
                     )
                 )
     finally:
@@ -277,6 +285,9 @@ def server_env(*, database_url: str, slack: FakeSlack, recall: FakeRecall) -> di
         "RECALL_API_URL": recall.base_url,
         "RECALL_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "RUN_JOBS": "false",
+        # This benchmark measures the app's own throughput, as it always has; Slack's rate limits are a separate
+        # floor (pacing on, see README > Slack's limits).
+        "SLACK_PACING": os.environ.get("BENCH_SLACK_PACING", "false"),
         "PYTHONUNBUFFERED": "1",
     }
     return env
