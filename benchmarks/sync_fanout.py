@@ -131,9 +131,7 @@ class BenchDatabase:
             await self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-async def seed_members(
-    url: str, calendars: list[tuple[str, str]], *, connected_at: datetime | None = None
-) -> None:
+async def seed_members(url: str, calendars: list[tuple[str, str]], *, connected_at: datetime | None = None) -> None:
     """One Member + CalendarConnection per (slack user id, Recall calendar id), as a finished connect leaves them.
 
     ``connected_at`` defaults to a day ago, so the seeded meetings count as created after connecting and each gets a
