@@ -132,7 +132,7 @@ def build_services(
         connections=connections,
         meetings=meetings,
         policy=policy,
-        attention=AttentionService(db=db),
+        attention=AttentionService(db=db, clock=clock),
         home=home,
         digests=digests,
         reminders=ReminderService(db=db, gateway=gateway, clock=clock),

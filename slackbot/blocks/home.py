@@ -32,6 +32,7 @@ from slackbot.words import connect as words
 from slackbot.words import digests as digest_words
 from slackbot.words import meetings as meeting_words
 from slackbot.words import policy as policy_words
+from slackbot.words.markup import sentence_case
 
 DEFAULT_RULE_VALUE = "default"
 
@@ -59,7 +60,9 @@ class PolicyView:
 
 def _rule_options(*, default_label: str | None) -> list[Option]:
     options = [Option(value=DEFAULT_RULE_VALUE, text=default_label)] if default_label else []
-    return options + [Option(value=kind.value, text=meeting_words.RULE_LABELS[kind].capitalize()) for kind in RuleKind]
+    return options + [
+        Option(value=kind.value, text=sentence_case(meeting_words.RULE_LABELS[kind])) for kind in RuleKind
+    ]
 
 
 def _selected(options: list[Option], value: str) -> Option:
@@ -146,7 +149,7 @@ REMIND_OPTION = "remind"
 
 
 def attention_blocks(view: AttentionView) -> list[Block]:
-    options = [Option(value=mode, text=label.capitalize()[:75]) for mode, label in digest_words.NOTIFY_LABELS.items()]
+    options = [Option(value=mode, text=sentence_case(label)[:75]) for mode, label in digest_words.NOTIFY_LABELS.items()]
     toggles = [
         Option(value=AGENDA_OPTION, text=digest_words.HOME_AGENDA_TOGGLE),
         Option(value=REMIND_OPTION, text=digest_words.HOME_REMIND_TOGGLE),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from slackbot.meetings.attention import DEFAULT_AGENDA_MINUTE, Notify
 from slackbot.requester import Requester
 from storage import members
 from storage.db import Database
-from storage.models import Member
+from storage.models import Member, utcnow
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,9 @@ def _of(member: Member | None) -> AttentionSettings:
 
 
 class AttentionService:
-    def __init__(self, *, db: Database) -> None:
+    def __init__(self, *, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = db
+        self._clock = clock
 
     async def settings(self, requester: Requester) -> AttentionSettings:
         async with self._db.transaction() as session:
@@ -55,4 +58,5 @@ class AttentionService:
                 member.agenda_minute = agenda_minute  # type: ignore[assignment]
             if remind is not None:
                 member.remind = remind
+            member.home_due_at = member.home_due_at or self._clock()  # an open Home shows the new settings
             return _of(member)

@@ -160,6 +160,7 @@ class PolicyService:
             series = {m.series_id: await self._series(session, member.id, m.series_id) for m in upcoming if m.series_id}
             before = policy_for(member=member, emails=emails, workspace=workspace)
             apply(member)
+            member.home_due_at = member.home_due_at or now  # an open Home shows the new settings
             after = policy_for(member=member, emails=emails, workspace=workspace)
             change = _count(upcoming, series, before, after, now)
             marked = await policies.mark_member_upcoming_pending(session, member_id=member.id, now=now)

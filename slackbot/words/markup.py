@@ -27,3 +27,8 @@ def slack_date(moment: datetime, token_format: str, fallback: str | None = None)
     epoch = int(moment.timestamp())
     fallback_text = fallback or moment.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{epoch}^{token_format}|{escape(fallback_text)}>"
+
+
+def sentence_case(text: str) -> str:
+    """First letter up, the rest as written (`str.capitalize` would turn "DMs" into "dms")."""
+    return text[:1].upper() + text[1:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from slackbot.meetings.rules import MAX_DOMAIN, MAX_KEYWORD, InputProblem, Rule, RuleKind
-from slackbot.words.markup import clip, escape
+from slackbot.words.markup import clip, escape, sentence_case
 from slackbot.words.meetings import RULE_LABELS, rule_label
 
 MAX_BOT_NAME = 100
@@ -231,7 +231,7 @@ HOME_ENFORCE_OFF = "Off: members' rules decide"
 
 
 def home_default_option(workspace_default: Rule) -> str:
-    label = rule_label(workspace_default).capitalize()
+    label = sentence_case(rule_label(workspace_default))
     text = f"Workspace default: {label}"
     return text if len(text) <= 75 else text[:74] + "…"
 

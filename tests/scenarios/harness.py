@@ -101,6 +101,9 @@ class Harness:
             "recall_webhook_secret": WEBHOOK_SECRET,
             "bot_name": "Acme Notetaker",
             "run_jobs": False,
+            # Pacing under Slack's limits has its own tests; most scenarios make a burst of calls a real
+            # workspace would spread out, and should not wait for it.
+            "slack_pacing": False,
         }
         if multi_workspace:
             settings |= {"slack_client_id": slack.client_id, "slack_client_secret": slack.client_secret}

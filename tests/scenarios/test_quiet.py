@@ -326,3 +326,24 @@ def test_nothing_is_sent_to_a_member_who_left(h: Harness) -> None:
     run(h, jobs.send_agendas)
     assert len(h.dms(ADA)) == before
     assert h.rows(Digest, Digest.kind == "agenda") == []
+
+
+def test_buttons_on_the_home_tab_act_and_answer_on_the_home_tab(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    event = existing(h, cal, start_time=soon(20), title="From the Home tab")
+    gone = existing(h, cal, start_time=soon(21), title="Soon cancelled")
+    h.sync(cal)
+    h.event({"type": "app_home_opened", "user": ADA, "channel": "D0ADA00001", "tab": "home", "event_ts": "1.0"})
+    h.click_home(action_id="schedule_bot", value=event["id"], user_id=ADA)
+    assert h.recall.bot_for_event(event["id"]) is not None
+    home = str(h.slack.home_view(ADA, TEAM_ID)["blocks"])
+    assert "You scheduled the bot for this meeting." in home
+    h.recall.delete_event(gone["id"])
+    h.sync(cal)
+    h.click_home(action_id="schedule_bot", value=gone["id"], user_id=ADA)
+    assert "This meeting was cancelled, so nothing was changed." in str(h.slack.home_view(ADA, TEAM_ID)["blocks"])
+    assert h.recall.bot_for_event(gone["id"]) is None
+    # A setting changed by command shows on the open Home within the refresh job.
+    say(h, "notify off")
+    assert run(h, jobs.refresh_homes) == 1
+    assert "No per-meeting DMs" in str(h.slack.home_view(ADA, TEAM_ID)["blocks"])

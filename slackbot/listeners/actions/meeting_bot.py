@@ -31,11 +31,18 @@ CHOICES: dict[str, Choice | None] = {
 MAX_EVENT_ID = 64
 
 
+def from_home(body: dict[str, Any]) -> bool:
+    """Slack sends the view (and no response_url) for a click on the App Home tab."""
+    return (body.get("container") or {}).get("type") == "view" or body.get("view") is not None
+
+
 class MeetingButtons:
     def __init__(self, services: Services) -> None:
         self._services = services
 
-    async def clicked(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, requester: Requester) -> None:
+    async def clicked(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond | None, requester: Requester
+    ) -> None:
         await ack()
         action = (body.get("actions") or [{}])[0]
         action_id = action.get("action_id", "")
@@ -45,17 +52,26 @@ class MeetingButtons:
         outcome = await self._services.meetings.choose(
             requester=requester, event_id=event_id, choice=CHOICES[action_id]
         )
+        text = None
         if outcome.refused:
             locked = outcome.decision.locked
             text = words.ENFORCED_REFUSAL if locked else explain_refused_choice(outcome.decision.state)
         elif outcome.error is not None:
             text = explain_recall_error(outcome.error)
-        else:
-            return
-        await respond(text=text, response_type="ephemeral", replace_original=False)
+        await self._answer(body, respond, requester, text)
+
+    async def _answer(
+        self, body: dict[str, Any], respond: AsyncRespond | None, requester: Requester, text: str | None
+    ) -> None:
+        """A click in a message answers there (only when there is something to say); a click on the Home tab
+        republishes the Home, with the answer on top."""
+        if from_home(body):
+            await self._services.home.publish(requester, notice=text)
+        elif text is not None and respond is not None:
+            await respond(text=text, response_type="ephemeral", replace_original=False)
 
     async def series_clicked(
-        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, requester: Requester
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond | None, requester: Requester
     ) -> None:
         """Record every occurrence / never record this series / forget that choice."""
         await ack()
@@ -69,10 +85,8 @@ class MeetingButtons:
             marked = await self._services.policy.choose_series(requester, event_id=event_id, choice=choice)
         except LookupError:
             raise NotYourMeeting(event_id) from None
-        await respond(
-            text=words.series_saved(None if choice is None else choice is Choice.SCHEDULE),
-            response_type="ephemeral",
-            replace_original=False,
+        await self._answer(
+            body, respond, requester, words.series_saved(None if choice is None else choice is Choice.SCHEDULE)
         )
         # The clicked occurrence first (its message changes under the member's eyes), then the others.
         await self._services.meetings.reconcile([event_id, *[m for m in marked if m != event_id]])
