@@ -77,6 +77,8 @@ def verify_webhook(*, secret: str, body: bytes, headers: Mapping[str, str]) -> d
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise WebhookPayloadError("webhook body is not JSON") from None
+    except RecursionError:
+        raise WebhookPayloadError("webhook body is nested too deeply") from None
     if not isinstance(payload, dict):
         raise WebhookPayloadError("webhook body is not a JSON object")
     if not isinstance(payload.get("event"), str) or not payload["event"]:

@@ -130,6 +130,9 @@ class DeliveryProcessor:
             await self._status.calendar_updated(calendar_id)
             return
         until = parse_timestamp(data["last_updated_ts"]) if data.get("last_updated_ts") else None
+        if until is not None:
+            # A `last_updated_ts` from the future (a skewed clock, a forged body) must never move a cursor past now.
+            until = min(until, self._clock())
         async with self._db.transaction() as session:
             connection = await connections.find_connection_by_calendar(session, calendar_id)
             if connection is None:

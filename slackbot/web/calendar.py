@@ -58,6 +58,9 @@ def calendar_routes(
 
     async def start(request: Request) -> Response:
         provider = request.path_params["provider"]
+        if request.method == "HEAD":
+            # Link previewers and mail scanners send HEAD: it must not use the single-use link up.
+            return Response(status_code=200, headers=pages.SECURITY_HEADERS)
         try:
             started = await connect.begin(provider=provider, link_token=request.query_params.get("state"))
         except ConnectError as error:
@@ -72,8 +75,7 @@ def calendar_routes(
             secure=secure_cookie,
             samesite="lax",  # sent on the provider's top-level redirect back to us
         )
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers.update(pages.SECURITY_HEADERS)
         return response
 
     async def callback(request: Request) -> Response:
@@ -95,10 +97,7 @@ def calendar_routes(
 
 
 def _html(html: str, status: int) -> HTMLResponse:
-    response = HTMLResponse(html, status_code=status)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return HTMLResponse(html, status_code=status, headers=pages.SECURITY_HEADERS)
 
 
 async def _success(gateway: SlackGateway, digests: DigestService, result: ConnectResult) -> Response:

@@ -42,5 +42,5 @@ def _response(status: int, html: str, cookie: str) -> BoltResponse:
     return BoltResponse(
         status=status,
         body=html,
-        headers={"Content-Type": "text/html; charset=utf-8", "Set-Cookie": cookie, "Cache-Control": "no-store"},
+        headers={"Content-Type": "text/html; charset=utf-8", "Set-Cookie": cookie, **pages.SECURITY_HEADERS},
     )

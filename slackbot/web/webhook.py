@@ -20,6 +20,12 @@ from storage.models import utcnow
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+# Svix message ids are short printable ASCII (`msg_...`); the column holds 128.
+MAX_MESSAGE_ID = 128
+
+
+def valid_message_id(value: str | None) -> bool:
+    return bool(value) and len(value) <= MAX_MESSAGE_ID and value.isascii() and value.isprintable()  # type: ignore[union-attr]
 
 
 class _TooLarge(Exception):
@@ -79,6 +85,8 @@ def webhook_routes(*, db: Database, secret: str, processor: DeliveryProcessor) -
         delivery_id = message_id(request.headers)
         if not delivery_id:
             return _problem(400, "missing_message_id")
+        if not valid_message_id(delivery_id):
+            return _problem(400, "invalid_message_id")
         try:
             async with db.transaction() as session:
                 session.add(
