@@ -20,6 +20,7 @@ from slackbot.jobs import build_scheduler
 from slackbot.registry import Services, build_services
 from slackbot.settings import Settings
 from slackbot.web.calendar import calendar_routes
+from slackbot.web.slack_events import slack_events_handler
 from slackbot.web.webhook import webhook_routes
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ def create_app(
 
     async def slack(request: Request) -> Response:
         return await slack_handler.handle(request)
+
+    slack_events = slack_events_handler(bolt, signing_secret=settings.slack_signing_secret)
 
     async def healthz(_: Request) -> Response:
         try:
@@ -68,7 +71,7 @@ def create_app(
             await services.aclose()
 
     routes = [
-        Route("/slack/events", slack, methods=["POST"]),
+        Route("/slack/events", slack_events, methods=["POST"]),
         Route("/slack/install", slack, methods=["GET"]),
         Route("/slack/oauth_redirect", slack, methods=["GET"]),
         *calendar_routes(

@@ -13,6 +13,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -75,13 +76,17 @@ async def attach_requester(
 
 
 async def explain_error(
-    error: Exception, ack: AsyncAck, respond: AsyncRespond | None, context: AsyncBoltContext
-) -> None:
+    error: Exception,
+    ack: AsyncAck,
+    respond: AsyncRespond | None,
+    context: AsyncBoltContext,
+    response: BoltResponse | None,
+) -> BoltResponse | None:
     """The one place a listener's failure becomes words for the member (domain errors first, then outages)."""
     if isinstance(error, NotYourMeeting):
         logger.warning("slack.refused_not_owner", extra={"team_id": context.team_id})
         text = meeting_words.NOT_YOURS
-    elif isinstance(error, SQLAlchemyError | ConnectionError):
+    elif isinstance(error, SQLAlchemyError | OSError):  # the database (or its connection) did not answer
         logger.warning("slack.database_unavailable", extra={"error": type(error).__name__})
         text = command_words.TRY_AGAIN_SOON
     elif isinstance(error, SLACK_FAILURES):
@@ -94,6 +99,10 @@ async def explain_error(
         await ack(text=text, response_type="ephemeral")
     elif respond is not None and context.response_url:
         await respond(text=text, response_type="ephemeral", replace_original=False)
+    # Slack got (or gets) our acknowledgement, not a 500: the member has been told in words.
+    if response is not None and ack.response is not None:
+        return BoltResponse(status=ack.response.status, body=ack.response.body, headers=ack.response.headers)
+    return None
 
 
 def build_bolt_app(services: Services, *, process_before_response: bool = False) -> AsyncApp:

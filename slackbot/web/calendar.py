@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -16,7 +17,7 @@ from slackbot.services.digests import DigestService
 from slackbot.slack.gateway import Lane, SlackGateway
 from slackbot.web import pages
 from slackbot.words import explain_connect_failure, provider_label
-from slackbot.words.connect import success_page
+from slackbot.words.connect import TRY_LATER_DETAIL, TRY_LATER_TITLE, success_page
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ def calendar_routes(
             started = await connect.begin(provider=provider, link_token=request.query_params.get("state"))
         except ConnectError as error:
             return await _failure(connect, gateway, error)
+        except (SQLAlchemyError, OSError):  # the database (or its connection) did not answer
+            return _unavailable()
         response = RedirectResponse(started.authorize_url, status_code=302)
         response.set_cookie(
             BROWSER_COOKIE,
@@ -88,12 +91,23 @@ def calendar_routes(
             )
         except ConnectError as error:
             return await _failure(connect, gateway, error)
+        except (SQLAlchemyError, OSError):  # the database (or its connection) did not answer
+            return _unavailable()
         return await _success(gateway, digests, result)
 
     return [
         Route(connect_path("{provider}"), start, methods=["GET"]),
         Route(callback_path("{provider}"), callback, methods=["GET"]),
     ]
+
+
+def _unavailable() -> HTMLResponse:
+    """The database did not answer: nothing was changed, and the link still works in a minute."""
+    logger.warning("calendar.connect.database_unavailable")
+    page = pages.render(ok=False, title=TRY_LATER_TITLE, detail=TRY_LATER_DETAIL, back_url=pages.slack_url(None))
+    response = _html(page, 503)
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 def _html(html: str, status: int) -> HTMLResponse:

@@ -28,20 +28,20 @@ def valid_message_id(value: str | None) -> bool:
     return bool(value) and len(value) <= MAX_MESSAGE_ID and value.isascii() and value.isprintable()  # type: ignore[union-attr]
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """The request body is over the limit (refused before it is all read)."""
 
 
 async def read_capped(request: Request, *, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The request body, refused (``_TooLarge``) as soon as it is known to exceed ``limit`` bytes."""
+    """The request body, refused (``BodyTooLarge``) as soon as it is known to exceed ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
+        raise BodyTooLarge
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
         if len(body) > limit:
-            raise _TooLarge
+            raise BodyTooLarge
     return bytes(body)
 
 
@@ -65,7 +65,7 @@ def webhook_routes(*, db: Database, secret: str, processor: DeliveryProcessor) -
     async def receive(request: Request) -> Response:
         try:
             body = await read_capped(request)
-        except _TooLarge:
+        except BodyTooLarge:
             return _problem(413, "body_too_large")
         except ClientDisconnect:
             return _problem(400, "client_disconnected")

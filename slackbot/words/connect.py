@@ -38,6 +38,10 @@ HOME_INTRO = (
 HOME_LINK_NOTE = "I'll DM you a link that works once."
 NO_PROVIDERS = "No calendar provider is set up for this app yet."
 HOME_HEADER = "Recall notetaker"
+TRY_LATER_TITLE = "Please try again in a minute"
+TRY_LATER_DETAIL = (
+    "We couldn't reach our database just now, so nothing was changed. Your link still works: open it again in a minute."
+)
 YOUR_CALENDARS = "*Your calendars*"
 
 

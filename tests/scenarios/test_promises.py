@@ -166,7 +166,7 @@ async def test_a_declared_length_over_the_cap_is_refused_before_reading() -> Non
     }
     with pytest.raises(Exception) as refused:
         await read_capped(Request(scope, receive))
-    assert type(refused.value).__name__ == "_TooLarge"
+    assert type(refused.value).__name__ == "BodyTooLarge"
     exact = {**scope, "headers": [(b"content-length", str(MAX_BODY_BYTES).encode())]}
     chunks = iter([{"type": "http.request", "body": b"x" * MAX_BODY_BYTES, "more_body": False}])
 
