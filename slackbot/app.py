@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,6 +21,8 @@ from slackbot.settings import Settings
 from slackbot.web.calendar import calendar_routes
 from slackbot.web.slack_events import slack_events_handler
 from slackbot.web.webhook import webhook_routes
+from storage.health import DatabaseHealth
+from storage.health import check as database_health
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +46,11 @@ def create_app(
     slack_events = slack_events_handler(bolt, signing_secret=settings.slack_signing_secret)
 
     async def healthz(_: Request) -> Response:
-        try:
-            await services.db.ping()
-        except (SQLAlchemyError, OSError):
-            logger.warning("healthz.database_unreachable")
-            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        """Liveness and the database's fitness: reachable within 2 s, at the latest migration, writable."""
+        state = await database_health(services.db.engine)
+        if state is not DatabaseHealth.OK:
+            logger.warning("healthz.database_unfit", extra={"database": state.value})
+            return JSONResponse({"status": "error", "database": state.value}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
     @asynccontextmanager

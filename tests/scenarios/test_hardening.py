@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
+import socket
+import sqlite3
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlsplit
 
+import asyncpg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from storage.db import create_engine
+from storage.migrate import head_revision
 from storage.models import CalendarSync, WebhookDelivery
 from tests.scenarios.harness import SIGNING_SECRET, WEBHOOK_SECRET, Harness
 from tests.scenarios.test_meetings import ADA, connect, soon
@@ -156,3 +163,68 @@ def test_while_the_database_is_down_members_are_asked_to_try_again(h: Harness) -
     assert_secure(page.headers)
     _, name = h.click(action_id="schedule_bot", value="3f1b2c4d-0000-4000-8000-00000000abcd", user_id=ADA)
     assert any("try again in a minute" in t for t in h.replies(name))
+
+
+# ---- /healthz tells the truth --------------------------------------------------------------------------------------
+
+
+def test_healthz_is_ok_only_when_the_database_is_fit(h: Harness, database_url: str) -> None:
+    assert h.client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+
+    h.execute(text("UPDATE alembic_version SET version_num = '0004'"))
+    behind = h.client.get("/healthz")
+    assert (behind.status_code, behind.json()["database"]) == (503, "schema_behind")
+    h.execute(text("UPDATE alembic_version SET version_num = :head").bindparams(head=head_revision()))
+    assert h.client.get("/healthz").status_code == 200
+
+    if database_url.startswith("sqlite"):
+        # Another writer holds the database: writes would wait.
+        locker = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=1)
+        locker.execute("BEGIN IMMEDIATE")
+        try:
+            locked = h.client.get("/healthz")
+        finally:
+            locker.rollback()
+            locker.close()
+        assert (locked.status_code, locked.json()["database"]) == (503, "read_only")
+    else:
+        # Another session holds the schema table locked: the check waits, and gives up within its 2 s.
+        holding, release = threading.Event(), threading.Event()
+
+        def lock() -> None:
+            async def hold() -> None:
+                conn = await asyncpg.connect(database_url, timeout=10)
+                try:
+                    async with conn.transaction():
+                        await conn.execute("LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE")
+                        holding.set()
+                        await asyncio.get_running_loop().run_in_executor(None, release.wait, 20)
+                finally:
+                    await conn.close()
+
+            asyncio.run(hold())
+
+        locker_thread = threading.Thread(target=lock, daemon=True)
+        locker_thread.start()
+        try:
+            assert holding.wait(10)
+            locked = h.client.get("/healthz")
+        finally:
+            release.set()
+            locker_thread.join(20)
+        assert locked.status_code == 503
+        assert locked.json()["database"] in ("read_only", "unreachable")
+
+
+def test_healthz_answers_503_when_the_database_does_not(h: Harness) -> None:
+    # A server that accepts connections and never answers.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)
+    try:
+        port = silent.getsockname()[1]
+        h.services.db.engine = create_engine(f"postgresql://postgres@127.0.0.1:{port}/nowhere")
+        response = h.client.get("/healthz")
+    finally:
+        silent.close()
+    assert (response.status_code, response.json()["database"]) == (503, "unreachable")
