@@ -240,8 +240,12 @@ class CalendarSync(LeaseColumns, Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # `updated_at__gte` for the next listing; None means "the whole window" (first sync).
     cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The newest `last_updated_ts` a webhook announced and no listing has covered yet.
+    # The newest `last_updated_ts` a webhook announced and no listing has covered yet, and the oldest (the next
+    # listing starts no later than it).
     requested_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    requested_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the last successful listing began (webhooks received before then were covered by it).
+    listing_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every request; a listing sets IDLE only if no request arrived while it ran.
     requests: Mapped[int] = mapped_column(default=0)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -18,12 +18,20 @@ MAX_RETRY = timedelta(minutes=30)
 
 
 async def request_sync(
-    session: AsyncSession, *, recall_calendar_id: str, until: datetime | None, since: datetime | None = None
+    session: AsyncSession,
+    *,
+    recall_calendar_id: str,
+    until: datetime | None,
+    since: datetime | None = None,
+    received_at: datetime | None = None,
 ) -> bool:
-    """Note that a calendar's events changed up to ``until``; a listing runs later (coalesced with others).
+    """Note that a calendar's events changed (Recall's `last_updated_ts`, ``until``, is a lower bound for the
+    changed events: the listing starts no later than it); a listing runs later, coalesced with others.
 
     ``since`` seeds the cursor of a calendar we have never listed (its creation time: Recall creates its events
-    after the calendar, so the first listing still brings the whole window). Returns whether a listing is due.
+    after the calendar, so the first listing still brings the whole window). ``received_at``: when the webhook
+    came; one that came after the last listing started always leads to another listing, whatever its
+    ``until``. Returns whether a listing is due.
     """
     sync = await session.get(CalendarSync, recall_calendar_id)
     if sync is None:
@@ -38,14 +46,24 @@ async def request_sync(
             )
         )
         return True
-    if until is not None and sync.cursor is not None and until <= sync.cursor and sync.status is SyncStatus.IDLE:
-        # A finished listing started after `until` already covered every change up to it (a redelivery, or
-        # Recall re-announcing a sync that changed nothing): no listing needed.
+    covered = (
+        until is not None
+        and sync.cursor is not None
+        and until <= sync.cursor
+        and sync.status is SyncStatus.IDLE
+        and received_at is not None
+        and sync.listing_started_at is not None
+        and received_at <= sync.listing_started_at
+    )
+    if covered:
+        # Received before the last listing started, which brought every change up to then: nothing to list.
         return False
     sync.status = SyncStatus.DUE
     sync.requests += 1
     if until is not None and (sync.requested_until is None or until > sync.requested_until):
         sync.requested_until = until
+    if until is not None and (sync.requested_from is None or until < sync.requested_from):
+        sync.requested_from = until
     return True
 
 
@@ -58,6 +76,16 @@ class DueSync:
     requested_until: datetime | None
     requests: int
     attempts: int
+    requested_from: datetime | None = None
+
+    @property
+    def start(self) -> datetime | None:
+        """Where the listing starts: the cursor, or earlier if a webhook announced changes from earlier."""
+        if self.cursor is None:
+            return None
+        if self.requested_from is not None and self.requested_from < self.cursor:
+            return self.requested_from
+        return self.cursor
 
 
 async def claim_due_syncs(session: AsyncSession, *, owner: str, lease: timedelta, now: datetime) -> list[DueSync]:
@@ -70,7 +98,10 @@ async def claim_due_syncs(session: AsyncSession, *, owner: str, lease: timedelta
     if not claimed:
         return []
     rows = await session.scalars(select(CalendarSync).where(CalendarSync.recall_calendar_id.in_(claimed)))
-    return [DueSync(s.recall_calendar_id, s.cursor, s.requested_until, s.requests, s.attempts) for s in rows]
+    return [
+        DueSync(s.recall_calendar_id, s.cursor, s.requested_until, s.requests, s.attempts, s.requested_from)
+        for s in rows
+    ]
 
 
 def next_cursor(due: DueSync, *, listed_from: datetime) -> datetime:
@@ -82,9 +113,18 @@ def next_cursor(due: DueSync, *, listed_from: datetime) -> datetime:
     return cursor
 
 
-async def finish_sync(session: AsyncSession, *, due: DueSync, owner: str, now: datetime, cursor: datetime) -> bool:
-    """A listing succeeded: move the cursor (never backwards) and go IDLE unless a request arrived meanwhile.
-    False if ``owner`` no longer held the calendar (its lease ran out; the new holder lists again)."""
+async def finish_sync(
+    session: AsyncSession,
+    *,
+    due: DueSync,
+    owner: str,
+    now: datetime,
+    cursor: datetime,
+    started: datetime | None = None,
+) -> bool:
+    """A listing that began at ``started`` succeeded: move the cursor (never backwards) and go IDLE unless a
+    request arrived meanwhile. False if ``owner`` no longer held the calendar (its lease ran out; the new holder
+    lists again)."""
     # Locked, so a request committed meanwhile by another process is not overwritten (PostgreSQL; SQLite
     # serialises writers anyway).
     sync = await session.scalar(
@@ -96,6 +136,9 @@ async def finish_sync(session: AsyncSession, *, due: DueSync, owner: str, now: d
     if sync.cursor is None or cursor > sync.cursor:
         sync.cursor = cursor
     sync.last_synced_at = now
+    sync.listing_started_at = started or now
+    if sync.requested_from is not None and (due.requested_from is None or sync.requested_from >= due.requested_from):
+        sync.requested_from = None  # this listing started no later than it
     sync.attempts = 0
     sync.due_at = None
     if sync.requests == due.requests:

@@ -62,17 +62,17 @@ class CalendarSyncer:
 
     def _listings(self, due: list[DueSync]) -> list[AsyncIterator[list[CalendarEvent]]]:
         """As few listings as cover every due calendar from its cursor."""
-        with_cursor = [d for d in due if d.cursor is not None]
-        without = [d for d in due if d.cursor is None]
+        with_cursor = [d for d in due if d.start is not None]
+        without = [d for d in due if d.start is None]
         # A calendar never listed has no lower bound: list it alone rather than the whole Recall workspace.
         listings = [self._recall.iter_calendar_event_pages(calendar_id=d.calendar_id) for d in without]
         if len(with_cursor) == 1:
             only = with_cursor[0]
             listings.append(
-                self._recall.iter_calendar_event_pages(calendar_id=only.calendar_id, updated_at__gte=only.cursor)
+                self._recall.iter_calendar_event_pages(calendar_id=only.calendar_id, updated_at__gte=only.start)
             )
         elif with_cursor:
-            oldest = min(d.cursor for d in with_cursor if d.cursor is not None)
+            oldest = min(d.start for d in with_cursor if d.start is not None)
             listings.append(self._recall.iter_calendar_event_pages(updated_at__gte=oldest))
         return listings
 
@@ -102,6 +102,7 @@ class CalendarSyncer:
                     owner=leases.PROCESS_ID,
                     now=self._clock(),
                     cursor=repo.next_cursor(d, listed_from=listed_from),
+                    started=started,
                 )
         report = SyncReport(calendars=len(due), pages=pages, events=events, applied=applied)
         logger.info(

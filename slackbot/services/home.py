@@ -22,6 +22,7 @@ from slackbot.services.connections import ConnectionService
 from slackbot.services.meeting_views import views_of
 from slackbot.services.policy import PolicyService
 from slackbot.services.profiles import ProfileService
+from slackbot.services.reconciler import HOME_OPEN_WINDOW
 from slackbot.slack.gateway import SLACK_FAILURES, Lane, SlackGateway, is_admin, slack_error_name
 from slackbot.words import provider_label
 from storage import meetings, members
@@ -29,9 +30,6 @@ from storage.db import Database
 from storage.models import Member, utcnow
 
 logger = logging.getLogger(__name__)
-
-# A member who opened the Home tab this recently may still be looking at it: keep it fresh.
-HOME_OPEN_WINDOW = timedelta(minutes=30)
 
 
 class HomeService:

@@ -19,7 +19,7 @@ from recall.errors import RecallError
 from slackbot.blocks.digests import Row, reminder_message
 from slackbot.blocks.meeting import meeting_message
 from slackbot.blocks.text import Message
-from slackbot.meetings.attention import Notify
+from slackbot.meetings.attention import HOME_DAYS, Notify
 from slackbot.meetings.decision import Choice, Decision, MeetingFacts, decide
 from slackbot.meetings.plan import (
     BotStep,
@@ -43,6 +43,11 @@ from storage.lifecycle import ReconcileStatus
 from storage.models import Meeting
 
 logger = logging.getLogger(__name__)
+
+# Digests (the agenda, the connect summary) and the Home tab show meetings of the next days only.
+SHOWN_ELSEWHERE = timedelta(days=HOME_DAYS)
+# A Home opened this recently may still be on the member's screen (see services.home).
+HOME_OPEN_WINDOW = timedelta(minutes=30)
 
 # Runs of one meeting in a row when changes keep arriving while it is acted on (each sees the newer facts).
 MAX_RUNS = 3
@@ -89,6 +94,7 @@ class _Snapshot:
     posted: PostedMessage | None
     reminder: PostedMessage | None
     version: int
+    home_open_since: datetime | None
 
 
 def _refuses(before: Decision, click: Click) -> bool:
@@ -275,6 +281,7 @@ class Reconciler:
                 ),
                 posted=posted,
                 reminder=reminder,
+                home_open_since=member.home_opened_at,
                 version=meeting.version,
             )
             claimed = await repo.claim_meeting(
@@ -353,9 +360,11 @@ class Reconciler:
                 meeting.channel_id, meeting.message_ts = sent.channel, sent.ts
             if digest is not None and digest != meeting.rendered_hash:
                 meeting.rendered_hash = digest
-                # The agenda, the connect summary and the Home tab show the meeting too.
-                await digests.mark_member_digests_pending(session, member_id=snapshot.member_id, now=now)
-                await members.mark_home_due(session, member_id=snapshot.member_id, now=now)
+                # The agenda, the connect summary and an open Home tab show the next days' meetings too.
+                if meeting.start_time < now + SHOWN_ELSEWHERE:
+                    await digests.mark_member_digests_pending(session, member_id=snapshot.member_id, now=now)
+                    if snapshot.home_open_since is not None and snapshot.home_open_since > now - HOME_OPEN_WINDOW:
+                        await members.mark_home_due(session, member_id=snapshot.member_id, now=now)
             changed = meeting.version != snapshot.version
             if not changed:
                 meeting.status, meeting.due_at, meeting.attempts = (

@@ -140,7 +140,9 @@ class DeliveryProcessor:
                 return
             # A calendar never listed: Recall made its events after we connected it, which bounds the listing.
             since = connection.created_at - CLOCK_MARGIN
-            await syncs_repo.request_sync(session, recall_calendar_id=calendar_id, until=until, since=since)
+            await syncs_repo.request_sync(
+                session, recall_calendar_id=calendar_id, until=until, since=since, received_at=delivery.received_at
+            )
 
     async def cleanup(self, *, keep: timedelta = timedelta(days=7)) -> int:
         async with self._db.transaction() as session:

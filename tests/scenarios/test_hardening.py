@@ -228,3 +228,18 @@ def test_healthz_answers_503_when_the_database_does_not(h: Harness) -> None:
     finally:
         silent.close()
     assert (response.status_code, response.json()["database"]) == (503, "unreachable")
+
+
+def test_a_change_announced_with_an_older_last_updated_ts_is_not_lost(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    h.webhook(h.recall.sync_events_payload(cal, last_updated_ts=datetime.now(UTC)))  # listed; the cursor moves on
+    event = h.recall.add_event(cal, start_time=soon(30), title="Written after the listing began")
+    # Recall announces it with a lower bound older than our cursor (a distinct webhook, a new message id).
+    h.webhook(h.recall.sync_events_payload(cal, last_updated_ts=datetime.now(UTC) - timedelta(minutes=10)))
+    assert any(event["id"] in str(m.blocks) for m in h.dms(ADA))
+    # A redelivery of that webhook (same message id) stays free.
+    payload = h.recall.sync_events_payload(cal, last_updated_ts=datetime.now(UTC) - timedelta(minutes=10))
+    h.webhook(payload, msg_id="msg_same")
+    lists = h.recall.count("GET", "/api/v2/calendar-events/")
+    h.webhook(payload, msg_id="msg_same")
+    assert h.recall.count("GET", "/api/v2/calendar-events/") == lists

@@ -18,9 +18,11 @@ LEASE = timedelta(seconds=60)
 T0 = NOW - timedelta(hours=1)
 
 
-async def request(db: Database, until=None, since=None) -> bool:  # type: ignore[no-untyped-def]
+async def request(db: Database, until=None, since=None, received_at=None) -> bool:  # type: ignore[no-untyped-def]
     async with db.transaction() as session:
-        return await syncs.request_sync(session, recall_calendar_id="cal-1", until=until, since=since)
+        return await syncs.request_sync(
+            session, recall_calendar_id="cal-1", until=until, since=since, received_at=received_at
+        )
 
 
 async def claim(db: Database, owner: str = "a", now=NOW) -> list[DueSync]:  # type: ignore[no-untyped-def]
@@ -35,9 +37,9 @@ async def row(db: Database) -> CalendarSync:
         return found
 
 
-async def finish(db: Database, due: DueSync, cursor, owner: str = "a") -> bool:  # type: ignore[no-untyped-def]
+async def finish(db: Database, due: DueSync, cursor, owner: str = "a", started=None) -> bool:  # type: ignore[no-untyped-def]
     async with db.transaction() as session:
-        return await syncs.finish_sync(session, due=due, owner=owner, now=NOW, cursor=cursor)
+        return await syncs.finish_sync(session, due=due, owner=owner, now=NOW, cursor=cursor, started=started)
 
 
 async def test_first_request_seeds_the_cursor_and_is_due(db: Database) -> None:
@@ -76,14 +78,34 @@ async def test_a_request_during_the_listing_keeps_it_due(db: Database) -> None:
     assert sync.requested_until == later  # not covered by the listing that just ended
 
 
-async def test_a_change_already_covered_needs_no_listing(db: Database) -> None:
+async def test_a_webhook_received_before_the_last_listing_began_needs_no_listing(db: Database) -> None:
     await request(db, since=T0)
     (due,) = await claim(db)
-    await finish(db, due, NOW)
-    assert not await request(db, until=NOW - timedelta(minutes=1))  # redelivery of an old announcement
+    began = NOW - timedelta(seconds=30)
+    await finish(db, due, NOW, started=began)
+    # Received before that listing began, announcing nothing newer than the cursor: it was covered.
+    assert not await request(db, until=NOW - timedelta(minutes=1), received_at=began - timedelta(seconds=5))
     assert (await row(db)).status is SyncStatus.IDLE
-    assert await request(db, until=NOW + timedelta(seconds=1))
+    assert await request(db, until=NOW + timedelta(seconds=1), received_at=began - timedelta(seconds=5))
     assert (await row(db)).status is SyncStatus.DUE
+
+
+async def test_a_webhook_after_the_last_listing_began_is_never_skipped(db: Database) -> None:
+    """Recall's `last_updated_ts` is a lower bound, not a promise nothing changed later: a change written after
+    the last listing began, announced with an older `last_updated_ts`, is listed from no later than it."""
+    await request(db, since=T0)
+    (due,) = await claim(db)
+    began = NOW - timedelta(seconds=30)
+    await finish(db, due, NOW, started=began)
+    older = NOW - timedelta(minutes=5)
+    assert await request(db, until=older, received_at=began + timedelta(seconds=1))
+    (again,) = await claim(db)
+    assert again.start == older  # no later than the announced change
+    await finish(db, again, NOW, started=NOW)
+    sync = await row(db)
+    assert (sync.status, sync.requested_from, sync.cursor) == (SyncStatus.IDLE, None, NOW)
+    # Without a time of receipt (the catch-up job, a new connection) a listing always follows.
+    assert await request(db, until=older)
 
 
 @pytest.mark.parametrize(
