@@ -38,7 +38,7 @@ CALENDAR_EVENTS_PATH = "/api/v2/calendar-events/"
 # https://docs.recall.ai/reference/errors: 409 back off, 429 honour Retry-After,
 # 502/503/504 dropped under load, 507 ad-hoc bot pool empty.
 RETRYABLE_STATUSES = frozenset({409, 429, 502, 503, 504, 507})
-# Longest Retry-After we will sleep for; a longer hint is raised to the caller instead.
+# Longest Retry-After we will sleep for (by default); a longer hint is raised to the caller instead.
 MAX_RETRY_AFTER = 300.0
 USER_AGENT = "recall-slackbot/0.1 (+httpx)"
 
@@ -63,7 +63,10 @@ class RecallClient:
         timeout: float = 30.0,
         jitter: Callable[[float], float] | None = None,
         list_calls_per_minute: int = 50,
+        max_retry_after: float = MAX_RETRY_AFTER,
     ) -> None:
+        """``max_retry_after``: the longest Retry-After slept inside a call; a caller holding something (a meeting's
+        lock) passes a short one and gets ``RecallRateLimited`` with Recall's hint instead, to try again later."""
         if not api_key:
             raise ValueError("api_key is required")
         if max_attempts < 1:
@@ -76,6 +79,7 @@ class RecallClient:
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0), verify=_ssl_context())
         self._max_attempts = max_attempts
+        self._max_retry_after = max_retry_after
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._sleep = sleep
@@ -318,7 +322,7 @@ class RecallClient:
             if (
                 status in RETRYABLE_STATUSES
                 and attempt < self._max_attempts
-                and (retry_after is None or retry_after <= MAX_RETRY_AFTER)
+                and (retry_after is None or retry_after <= self._max_retry_after)
             ):
                 delay = self._backoff(attempt, retry_after=retry_after)
                 logger.warning(

@@ -34,6 +34,8 @@ from storage.crypto import TokenCipher
 from storage.db import Database
 from storage.models import utcnow
 
+RECALL_INLINE_WAIT = 5.0
+
 
 @dataclass
 class Services:
@@ -75,7 +77,11 @@ def build_services(
     db = db or Database.from_url(settings.database_url)
     cipher = TokenCipher(settings.secret_keys)
     http = httpx.AsyncClient(timeout=15)
-    recall = recall or RecallClient(api_key=settings.recall_api_key, base_url=settings.recall_base_url)
+    # A Retry-After longer than a few seconds is not slept inside a call (a meeting may be held): the caller tries
+    # again after it.
+    recall = recall or RecallClient(
+        api_key=settings.recall_api_key, base_url=settings.recall_base_url, max_retry_after=RECALL_INLINE_WAIT
+    )
     store = (
         EncryptedInstallationStore(client_id=settings.slack_client_id, engine=db.engine, cipher=cipher)
         if settings.multi_workspace

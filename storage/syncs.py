@@ -148,18 +148,17 @@ async def finish_sync(
     return True
 
 
-async def fail_sync(session: AsyncSession, *, due: DueSync, owner: str, now: datetime) -> bool:
-    """A listing failed: stays DUE, tried again after a back-off. False if ``owner`` no longer held it."""
+async def fail_sync(
+    session: AsyncSession, *, due: DueSync, owner: str, now: datetime, not_before: timedelta | None = None
+) -> bool:
+    """A listing failed: stays DUE, tried again after a back-off (and no sooner than ``not_before``, a 429's
+    Retry-After). False if ``owner`` no longer held it."""
     attempts = due.attempts + 1
+    wait = backoff(attempts, first=FIRST_RETRY, cap=MAX_RETRY)
+    if not_before is not None and not_before > wait:
+        wait = not_before
     return await leases.release(
-        session,
-        CalendarSync,
-        due.calendar_id,
-        owner=owner,
-        values={
-            "attempts": attempts,
-            "due_at": now + backoff(attempts, first=FIRST_RETRY, cap=MAX_RETRY),
-        },
+        session, CalendarSync, due.calendar_id, owner=owner, values={"attempts": attempts, "due_at": now + wait}
     )
 
 

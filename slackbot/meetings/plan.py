@@ -69,10 +69,14 @@ class Plan:
     shown_changed: bool = False  # what the member sees of it changed: digests and the Home show it too
 
 
-def retry_later(current: Current, *, now: datetime) -> Settlement:
-    """A step failed: try again after a back-off (2 min, 4 min ... capped at six hours)."""
+def retry_later(current: Current, *, now: datetime, not_before: timedelta | None = None) -> Settlement:
+    """A step failed: try again after a back-off (2 min, 4 min ... capped at six hours), and no sooner than the
+    service asked (``not_before``: a 429's Retry-After)."""
     attempts = current.attempts + 1
-    return Settlement(ReconcileStatus.RETRYING, now + backoff(attempts, first=FIRST_RETRY, cap=MAX_RETRY), attempts)
+    wait = backoff(attempts, first=FIRST_RETRY, cap=MAX_RETRY)
+    if not_before is not None and not_before > wait:
+        wait = not_before
+    return Settlement(ReconcileStatus.RETRYING, now + wait, attempts)
 
 
 def _bot(current: Current, decision: Decision) -> tuple[BotStep, str | None, str | None]:
@@ -106,12 +110,20 @@ def _reminder(current: Current, digest: str) -> MessageStep:
     return MessageStep.NOTHING
 
 
-def plan(current: Current, decision: Decision, *, digest: str, now: datetime, bot_failed: bool = False) -> Plan:
+def plan(
+    current: Current,
+    decision: Decision,
+    *,
+    digest: str,
+    now: datetime,
+    bot_failed: bool = False,
+    not_before: timedelta | None = None,
+) -> Plan:
     """``digest``: hash of the message ``decision`` renders to. ``bot_failed``: the bot step of the first plan
     failed; ``decision`` is then what the member should see instead, and the meeting is retried later."""
     if bot_failed:
         step, key, scheduled_key = BotStep.NOTHING, None, current.scheduled_key
-        settlement = retry_later(current, now=now)
+        settlement = retry_later(current, now=now, not_before=not_before)
     else:
         step, key, scheduled_key = _bot(current, decision)
         # A message with buttons goes stale when the meeting ends: act again then to take them off.

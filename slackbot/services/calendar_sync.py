@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from recall.client import RecallClient
 from recall.models import CalendarEvent
 from slackbot.services.meetings import MeetingService
+from slackbot.services.reconciler import retry_after_of
 from storage import leases
 from storage import syncs as repo
 from storage.db import Database
@@ -91,7 +92,9 @@ class CalendarSyncer:
             logger.warning("sync.failed", extra={"calendars": len(due), "error": type(exc).__name__})
             async with self._db.transaction() as session:
                 for d in due:
-                    await repo.fail_sync(session, due=d, owner=leases.PROCESS_ID, now=self._clock())
+                    await repo.fail_sync(
+                        session, due=d, owner=leases.PROCESS_ID, now=self._clock(), not_before=retry_after_of(exc)
+                    )
             return None
         listed_from = started - CLOCK_MARGIN
         async with self._db.transaction() as session:

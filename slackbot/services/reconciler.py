@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
+
 from recall.client import RecallClient
-from recall.errors import RecallError
+from recall.errors import RecallError, RecallRateLimited
 from slackbot.blocks.digests import Row, reminder_message
 from slackbot.blocks.meeting import meeting_message
 from slackbot.blocks.text import Message
@@ -95,6 +97,20 @@ class _Snapshot:
     reminder: PostedMessage | None
     version: int
     home_open_since: datetime | None
+
+
+def retry_after_of(exc: BaseException) -> timedelta | None:
+    """A 429's Retry-After (Recall's or Slack's), honoured by trying again later rather than sleeping while the
+    meeting is held."""
+    if isinstance(exc, RecallRateLimited) and exc.retry_after is not None:
+        return timedelta(seconds=exc.retry_after)
+    if isinstance(exc, SlackApiError) and exc.response.status_code == 429:
+        header = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
+        try:
+            return timedelta(seconds=float(header)) if header is not None else None
+        except ValueError:
+            return None
+    return None
 
 
 def _refuses(before: Decision, click: Click) -> bool:
@@ -181,7 +197,14 @@ class Reconciler:
                 fallback = self._decide(snapshot, None, now)
                 decision = shown_after_bot_failure(decision, current=snapshot.current, fallback=fallback)
                 message = self._render(snapshot, decision)
-                steps = plan(snapshot.current, decision, digest=message.digest(), now=now, bot_failed=True)
+                steps = plan(
+                    snapshot.current,
+                    decision,
+                    digest=message.digest(),
+                    now=now,
+                    bot_failed=True,
+                    not_before=retry_after_of(exc),
+                )
             sent, settlement, delivered = None, steps.settlement, True
             lane = Lane.MEMBER if click is not None else Lane.BACKGROUND
             try:
@@ -193,7 +216,8 @@ class Reconciler:
                 logger.warning(
                     "meetings.slack_failed", extra={"recall_event_id": event_id, "error": slack_error_name(exc)}
                 )
-                settlement, delivered = retry_later(snapshot.current, now=now), False
+                settlement = retry_later(snapshot.current, now=now, not_before=retry_after_of(exc))
+                delivered = False
         changed_meanwhile = await self._record(
             snapshot,
             choice=choice if clicked else None,

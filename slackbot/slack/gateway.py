@@ -35,8 +35,15 @@ TOKEN_CACHE_SECONDS = 300.0
 
 
 def retry_handlers() -> list[Any]:
-    """Retry dropped connections and 429s (honouring Retry-After); the default retries connections only."""
+    """Retry dropped connections and 429s (honouring Retry-After); the default retries connections only. For
+    Bolt's own client (a request's reply)."""
     return [AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncRateLimitErrorRetryHandler(max_retry_count=2)]
+
+
+def gateway_retry_handlers() -> list[Any]:
+    """The gateway retries dropped connections only: a 429 is raised to the caller, which tries again after its
+    Retry-After without holding a meeting (our own pacing keeps 429s rare)."""
+    return [AsyncConnectionErrorRetryHandler(max_retry_count=2)]
 
 
 class WorkspaceNotInstalled(Exception):
@@ -163,7 +170,7 @@ class SlackGateway:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         return AsyncWebClient(
-            token=token, base_url=self._api_url, retry_handlers=retry_handlers(), session=self._session
+            token=token, base_url=self._api_url, retry_handlers=gateway_retry_handlers(), session=self._session
         )
 
     async def _client(self, to: Requester) -> AsyncWebClient:

@@ -129,7 +129,7 @@ class Harness:
         settings |= overrides
         self.settings = Settings(_env_file=None, **settings)
         recall_client = RecallClient(
-            api_key=recall.api_key, base_url=recall.base_url, backoff_base=0.001, backoff_cap=0.01
+            api_key=recall.api_key, base_url=recall.base_url, backoff_base=0.001, backoff_cap=0.01, max_retry_after=5
         )
         self.clock = MovableClock()
         self.services: Services = build_services(self.settings, recall=recall_client, clock=self.clock)

@@ -20,8 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from storage.db import create_engine
+from storage.lifecycle import ReconcileStatus
 from storage.migrate import head_revision
-from storage.models import CalendarSync, WebhookDelivery
+from storage.models import CalendarSync, Meeting, WebhookDelivery
 from tests.scenarios.harness import SIGNING_SECRET, WEBHOOK_SECRET, Harness
 from tests.scenarios.test_meetings import ADA, connect, soon
 from tests.twins.fake_recall import sign_webhook
@@ -243,3 +244,39 @@ def test_a_change_announced_with_an_older_last_updated_ts_is_not_lost(h: Harness
     lists = h.recall.count("GET", "/api/v2/calendar-events/")
     h.webhook(payload, msg_id="msg_same")
     assert h.recall.count("GET", "/api/v2/calendar-events/") == lists
+
+
+# ---- 429s are honoured later, never slept on while a meeting is held -----------------------------------------------
+
+
+def test_a_slack_429_is_retried_after_its_retry_after_without_holding_the_meeting(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(30), title="Rate limited")
+    h.slack.fail_next("chat.postMessage", error="ratelimited", status=429, retry_after=120)
+    h.sync(cal)
+    (meeting,) = h.rows(Meeting, Meeting.recall_event_id == event["id"])
+    assert meeting.status is ReconcileStatus.RETRYING
+    assert meeting.due_at >= datetime.now(UTC) + timedelta(seconds=110)
+    assert meeting.claimed_by is None  # nobody holds it while it waits
+    assert h.run(h.services.meetings.repair) == 0  # not before its Retry-After
+    h.clock.advance(timedelta(seconds=121))
+    assert h.run(h.services.meetings.repair) == 1
+    assert any(event["id"] in str(m.blocks) for m in h.dms(ADA))
+
+
+def test_a_long_recall_retry_after_is_not_slept_on(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(30), title="Recall busy")
+    h.sync(cal)
+    h.click(action_id="schedule_bot", value=event["id"], user_id=ADA)
+    moved = soon(40)
+    h.recall.update_event(event["id"], start_time=moved, end_time=moved + timedelta(minutes=30))
+    h.recall.fail_next("POST", f"/api/v2/calendar-events/{event['id']}/bot/", 429, headers={"Retry-After": "240"})
+    h.sync(cal)  # would take four minutes if the Retry-After were slept inside the call
+    (meeting,) = h.rows(Meeting, Meeting.recall_event_id == event["id"])
+    assert meeting.status is ReconcileStatus.RETRYING
+    assert meeting.due_at >= datetime.now(UTC) + timedelta(seconds=230)
+    assert meeting.claimed_by is None
+    h.clock.advance(timedelta(seconds=241))
+    assert h.run(h.services.meetings.repair) == 1
+    assert moved.strftime("%Y-%m-%dT%H:%M:%SZ") in h.recall.bot_for_event(event["id"])["deduplication_key"]
