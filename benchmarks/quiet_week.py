@@ -53,6 +53,7 @@ from sync_fanout import (  # noqa: E402
     git_revision,
     log,
     seed_members,
+    slack_limits_on,
     user_id,
 )
 
@@ -107,7 +108,10 @@ def run_design(args: argparse.Namespace, *, quiet: bool) -> dict[str, Any]:
     database = BenchDatabase(args.database_url, workdir)
     created = False
     try:
-        with FakeSlack() as slack, FakeRecall(page_size=PAGE_SIZE, rate_limits=False) as recall:
+        with (
+            FakeSlack(published_limits=slack_limits_on()) as slack,
+            FakeRecall(page_size=PAGE_SIZE, rate_limits=False) as recall,
+        ):
             slack.add_workspace(TEAM_ID, TEAM_NAME, bot_token=BOT_TOKEN)
             monday = datetime.now(NEW_YORK).date()
             monday += timedelta(days=(7 - monday.weekday()) % 7 or 7)

@@ -54,6 +54,7 @@ from sync_fanout import (  # noqa: E402
     round_one,
     seed_members,
     server_env,
+    slack_limits_on,
     user_id,
     wait_quiet,
 )
@@ -164,7 +165,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     server: Server | None = None
     created = False
     try:
-        with FakeSlack() as slack, FakeRecall(page_size=PAGE_SIZE, rate_limits=False) as recall:
+        with (
+            FakeSlack(published_limits=slack_limits_on()) as slack,
+            FakeRecall(page_size=PAGE_SIZE, rate_limits=False) as recall,
+        ):
             log(f"seeding {args.members} members x {args.meetings} meetings ...")
             pairs = seed(slack, recall, args.members, args.meetings)
             asyncio.run(database.create())

@@ -72,6 +72,12 @@ ROUND_TIMEOUT = 15 * 60.0
 QUIET_TIMEOUT = 5 * 60.0
 
 
+def slack_limits_on() -> bool:
+    """`--slack-limits` (BENCH_SLACK_LIMITS=true): FakeSlack answers 429 past Slack's published limits and the
+    server paces its calls under them; off, the run measures the app's own throughput."""
+    return os.environ.get("BENCH_SLACK_LIMITS") == "true"
+
+
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
@@ -285,7 +291,7 @@ def server_env(*, database_url: str, slack: FakeSlack, recall: FakeRecall) -> di
         "RUN_JOBS": "false",
         # This benchmark measures the app's own throughput, as it always has; Slack's rate limits are a separate
         # floor (pacing on, see README > Slack's limits).
-        "SLACK_PACING": os.environ.get("BENCH_SLACK_PACING", "false"),
+        "SLACK_PACING": "true" if slack_limits_on() else "false",
         "PYTHONUNBUFFERED": "1",
     }
     return env
@@ -568,7 +574,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     server: Server | None = None
     created = False
     try:
-        with FakeSlack() as slack, FakeRecall(page_size=PAGE_SIZE, rate_limits=False) as recall:
+        with (
+            FakeSlack(published_limits=slack_limits_on()) as slack,
+            FakeRecall(page_size=PAGE_SIZE, rate_limits=False) as recall,
+        ):
             log(f"seeding {args.members} members x {args.meetings} meetings on the twins ...")
             seeded = time.monotonic()
             pairs = seed_twins(slack, recall, args.members, args.meetings)
@@ -738,7 +747,14 @@ def main(argv: list[str] | None = None) -> int:
         help="run the server under pyinstrument (not a project dependency) and write its text report here; "
         "timings and memory of such a run are inflated by the profiler",
     )
+    parser.add_argument(
+        "--slack-limits",
+        action="store_true",
+        help="FakeSlack enforces Slack's published limits (429 + Retry-After) and the server paces under them",
+    )
     args = parser.parse_args(argv)
+    if args.slack_limits:
+        os.environ["BENCH_SLACK_LIMITS"] = "true"
     if args.members < 1 or args.meetings < 1:
         parser.error("--members and --meetings must be at least 1")
     report = run(args)

@@ -44,6 +44,20 @@ MAX_MESSAGE_TEXT_CHARS = 40_000
 MAX_RESPONSE_URL_POSTS = 5
 
 DEFAULT_APP_ID = "A0RECALL001"
+
+# Slack's published per-workspace limits a minute (docs.slack.dev/apis/web-api/rate-limits and each method's page):
+# Tier 3 = 50, Tier 4 = 100. A 60-second window: a burst up to the minute's budget is tolerated, as Slack does.
+PUBLISHED_LIMITS: dict[str, int] = {
+    "chat.update": 50,
+    "conversations.open": 50,
+    "views.publish": 100,
+    "users.info": 100,
+}
+# chat.postMessage: Slack documents one message a second per channel (short bursts allowed) and an unpublished
+# workspace-wide limit; the twin's default budget (a setting).
+PUBLISHED_POST_BUDGET = 300
+# Per channel: at most this many posts in any window of this many seconds (an average of one a second).
+CHANNEL_WINDOW_SECONDS = 20
 DEFAULT_CLIENT_ID = "1111111111.2222222222"
 DEFAULT_CLIENT_SECRET = "fake-slack-client-secret"
 DEFAULT_BOT_SCOPES: tuple[str, ...] = ("commands", "chat:write", "im:write", "users:read")
@@ -369,7 +383,13 @@ class FakeSlack:
         client_id: str = DEFAULT_CLIENT_ID,
         client_secret: str = DEFAULT_CLIENT_SECRET,
         contract: SlackWebApiContract | None = None,
+        published_limits: bool = True,
+        post_budget_per_minute: int = PUBLISHED_POST_BUDGET,
     ) -> None:
+        """``published_limits``: answer 429 with Retry-After past Slack's published per-workspace limits (Tier 3
+        `chat.update`, `conversations.open`; Tier 4 `views.publish`, `users.info`; `chat.postMessage` one a
+        second per channel after a short burst, and ``post_budget_per_minute`` across the workspace: Slack
+        publishes no number for that one, so it is a setting)."""
         self.app_id = app_id
         self.client_id = client_id
         self.client_secret = client_secret
@@ -393,8 +413,13 @@ class FakeSlack:
         self._response_urls: dict[str, list[ResponsePost]] = {}
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
-        self._rate_limits: dict[str, int] = {}
+        self._rate_limits: dict[str, int] = dict(PUBLISHED_LIMITS) if published_limits else {}
+        if published_limits:
+            self._rate_limits["chat.postMessage"] = post_budget_per_minute
+        self._per_channel = published_limits
         self._rate_windows: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._channel_windows: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self.rate_limited: list[tuple[str, str]] = []  # (team, method) of every 429 the limits caused
         self._ts_micros = _FIRST_TS_MICROS
         self.violations: list[Violation] = []
 
@@ -715,7 +740,7 @@ class FakeSlack:
                 ws = None if method == "oauth.v2.access" else self._authenticate(token)
                 if ws is not None:
                     self._check_scope(method, ws)
-                    limited = self._rate_limited(method, ws)
+                    limited = self._rate_limited(method, ws, str(params.get("channel") or "") or None)
                     if limited is not None:
                         return self._finish(
                             method,
@@ -770,17 +795,28 @@ class FakeSlack:
         if needed and needed not in ws.scopes:
             raise _ApiError("missing_scope", needed=needed, provided=",".join(ws.scopes))
 
-    def _rate_limited(self, method: str, ws: Workspace) -> int | None:
-        per_minute = self._rate_limits.get(method)
-        if per_minute is None:
-            return None
+    def _rate_limited(self, method: str, ws: Workspace, channel: str | None = None) -> int | None:
+        """Seconds to wait (Retry-After) if this call is over a limit, else None (and the call is counted)."""
         now = time.monotonic()
-        window = self._rate_windows[(ws.team_id, method)]
-        while window and now - window[0] >= 60:
-            window.popleft()
-        if len(window) >= per_minute:
-            return max(1, int(60 - (now - window[0])) + 1)
-        window.append(now)
+        if method == "chat.postMessage" and channel and self._per_channel:
+            # One a second per channel on average, with a short burst tolerated.
+            seen = self._channel_windows[(ws.team_id, channel)]
+            while seen and now - seen[0] >= CHANNEL_WINDOW_SECONDS:
+                seen.popleft()
+            if len(seen) >= CHANNEL_WINDOW_SECONDS:
+                self.rate_limited.append((ws.team_id, method))
+                return max(1, int(CHANNEL_WINDOW_SECONDS - (now - seen[0])) + 1)
+        per_minute = self._rate_limits.get(method)
+        if per_minute is not None:
+            window = self._rate_windows[(ws.team_id, method)]
+            while window and now - window[0] >= 60:
+                window.popleft()
+            if len(window) >= per_minute:
+                self.rate_limited.append((ws.team_id, method))
+                return max(1, int(60 - (now - window[0])) + 1)
+            window.append(now)
+        if method == "chat.postMessage" and channel and self._per_channel:
+            self._channel_windows[(ws.team_id, channel)].append(now)
         return None
 
     def _decode_json_params(self, params: dict[str, Any]) -> None:
