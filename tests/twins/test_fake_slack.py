@@ -548,15 +548,42 @@ async def test_the_sdk_rate_limit_retry_handler_recovers(fake: FakeSlack, ws: Wo
     assert len(fake.calls_to("chat.postMessage")) == 2 and len(fake.messages()) == 1
 
 
-async def test_rate_limits_are_off_by_default_and_can_be_switched_on(fake: FakeSlack, client: AsyncWebClient) -> None:
-    for _ in range(5):
+async def test_slacks_published_limits_are_enforced_per_workspace_and_method(
+    fake: FakeSlack, client: AsyncWebClient
+) -> None:
+    for _ in range(100):  # Tier 4: a minute's budget in a burst is tolerated
         await client.users_info(user=MEMBER)
-    fake.set_rate_limit("users.info", 2)
-    await client.users_info(user=MEMBER)
-    await client.users_info(user=MEMBER)
     with pytest.raises(SlackApiError) as info:
         await client.users_info(user=MEMBER)
     assert info.value.response.status_code == 429 and int(info.value.response.headers["Retry-After"]) >= 1
+    assert fake.rate_limited == [(TEAM, "users.info")]
+    for _ in range(50):  # Tier 3
+        await client.conversations_open(users=MEMBER)
+    assert (await slack_error(client.conversations_open(users=MEMBER)))["error"] == "ratelimited"
+
+
+async def test_one_post_a_second_per_channel_after_a_burst(fake: FakeSlack, client: AsyncWebClient) -> None:
+    for i in range(20):
+        await client.chat_postMessage(channel=MEMBER, text=f"burst {i}")
+    with pytest.raises(SlackApiError) as info:
+        await client.chat_postMessage(channel=MEMBER, text="one too many")
+    assert info.value.response.status_code == 429
+    await client.chat_postMessage(channel=OTHER, text="another channel has its own budget")
+
+
+async def test_limits_can_be_set_per_method_or_switched_off(ws: Workspace) -> None:
+    with FakeSlack(published_limits=False) as unlimited:
+        unlimited.add_workspace(TEAM, "Acme Corp", bot_token="xoxb-1-acme-bot-token")
+        unlimited.add_user(TEAM, MEMBER, name="ada")
+        client = AsyncWebClient(base_url=unlimited.base_url, token="xoxb-1-acme-bot-token")
+        for _ in range(150):
+            await client.users_info(user=MEMBER)
+        unlimited.set_rate_limit("users.info", 2)
+        with pytest.raises(SlackApiError):
+            for _ in range(3):
+                await client.users_info(user=MEMBER)
+        unlimited.set_rate_limit("users.info", None)
+        await client.users_info(user=MEMBER)
 
 
 def test_reset_calls_keeps_state(fake: FakeSlack, ws: Workspace) -> None:
