@@ -43,15 +43,17 @@ def slack_authorize_url(api_url: str) -> str:
 
 # Bot, user, app-level and rotation tokens: xoxb-..., xoxp-..., xoxe.xoxb-1-..., xoxe-1-..., xapp-1-...
 _SLACK_TOKEN = re.compile(r"\bx(?:ox[a-z.]*|app)-[A-Za-z0-9-]+")
+# A live connect link's single-use token (`/calendar/connect/google?state=...`), as it appears in a DM's text.
+_LINK_TOKEN = re.compile(r"(/calendar/connect/[A-Za-z]+\?state=)[A-Za-z0-9_\-%]+")
 
 
 class RedactSlackTokens(logging.Filter):
-    """slack_sdk logs every Web API response body at DEBUG, and oauth.v2.access answers with the new bot
-    token: an install at DEBUG level would write it to the logs. Redact tokens, keep the rest."""
+    """slack_sdk logs every Web API request and response body at DEBUG: oauth.v2.access answers with the new bot
+    token, and a connect-link DM carries a live single-use link. Redact both, keep the rest."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = _SLACK_TOKEN.sub("(redacted token)", message)
+        redacted = _LINK_TOKEN.sub(r"\1(redacted)", _SLACK_TOKEN.sub("(redacted token)", message))
         if redacted != message:
             record.msg, record.args = redacted, ()
         return True

@@ -9,6 +9,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from recall.models import parse_timestamp
 from slackbot.services.calendar_status import CalendarStatusService
 from slackbot.services.calendar_sync import CLOCK_MARGIN, CalendarSyncer
@@ -26,6 +28,8 @@ HANDLED_EVENTS = frozenset({"calendar.update", "calendar.sync_events"})
 DEFAULT_DEBOUNCE = timedelta(milliseconds=300)
 # ... but never for longer than this, so a steady stream of webhooks cannot starve the listings.
 MAX_GATHER = timedelta(seconds=2)
+# Deliveries claimed (and, for listings, settled) at once.
+BATCH_SIZE = 100
 
 
 class DeliveryProcessor:
@@ -68,18 +72,25 @@ class DeliveryProcessor:
                 await asyncio.sleep(1)
 
     async def drain(self) -> None:
-        """Process everything stored and every listing it asked for, until nothing is left."""
+        """Process everything stored and every listing it asked for, until nothing is left. Deliveries go a batch
+        at a time; webhooks that arrive together share one listing, which starts at most MAX_GATHER after the
+        first of them however long the backlog is."""
         loop = asyncio.get_running_loop()
+        gather = MAX_GATHER.total_seconds()
         try:
             gathering_since: float | None = None
             while True:
                 self._wake.clear()
-                handled = await self._process_deliveries()
-                if self._debounce and handled:
+                handled = await self._process_batch()
+                if handled:
                     gathering_since = gathering_since or loop.time()
-                    await asyncio.sleep(self._debounce)
-                    if self._wake.is_set() and loop.time() - gathering_since < MAX_GATHER.total_seconds():
-                        continue  # more webhooks arrived: gather them into the same listing
+                    if loop.time() - gathering_since < gather:
+                        if handled >= BATCH_SIZE:
+                            continue  # a backlog: keep gathering it into the same listing
+                        if self._debounce:
+                            await asyncio.sleep(self._debounce)
+                            if self._wake.is_set() and loop.time() - gathering_since < gather:
+                                continue  # more webhooks arrived: gather them into the same listing
                 gathering_since = None
                 report = await self._syncer.run_pending()
                 if not handled and report is None and not self._wake.is_set():
@@ -92,19 +103,30 @@ class DeliveryProcessor:
         """Until every kicked delivery and the listings it asked for are done (wrap in asyncio.timeout)."""
         await self._idle.wait()
 
-    async def _process_deliveries(self) -> int:
-        handled = 0
-        while True:
-            async with self._db.transaction() as session:
-                batch = await repo.claim_deliveries(
-                    session, owner=leases.PROCESS_ID, lease=self._lease, now=self._clock()
-                )
-            if not batch:
-                return handled
-            async with leases.holding(self._db, WebhookDelivery, [d.id for d in batch], lease=self._lease):
-                for delivery in batch:
-                    await self._process(delivery)
-                    handled += 1
+    async def _process_batch(self) -> int:
+        """Claim up to BATCH_SIZE deliveries and process them: every `calendar.sync_events` of the batch in one
+        transaction (they only ask for listings), the rest one by one."""
+        async with self._db.transaction() as session:
+            batch = await repo.claim_deliveries(
+                session, owner=leases.PROCESS_ID, lease=self._lease, now=self._clock(), limit=BATCH_SIZE
+            )
+        if not batch:
+            return 0
+        async with leases.holding(self._db, WebhookDelivery, [d.id for d in batch], lease=self._lease):
+            listings = [d for d in batch if d.event_type == "calendar.sync_events"]
+            rest = [d for d in batch if d.event_type != "calendar.sync_events"]
+            if listings:
+                try:
+                    async with self._db.transaction() as session:
+                        for delivery in listings:
+                            await self._request_listing(session, delivery)
+                            await repo.finish_delivery(session, delivery, owner=leases.PROCESS_ID, now=self._clock())
+                except Exception:
+                    logger.warning("webhooks.batch_failed", extra={"count": len(listings)})
+                    rest = listings + rest  # one by one, so a bad one fails alone
+            for delivery in rest:
+                await self._process(delivery)
+        return len(batch)
 
     async def _process(self, delivery: WebhookDelivery) -> None:
         error: str | None = None
@@ -129,20 +151,29 @@ class DeliveryProcessor:
         if delivery.event_type == "calendar.update":
             await self._status.calendar_updated(calendar_id)
             return
+        async with self._db.transaction() as session:
+            await self._request_listing(session, delivery)
+
+    async def _request_listing(self, session: AsyncSession, delivery: WebhookDelivery) -> None:
+        """`calendar.sync_events`: the calendar's listing is due (coalesced with others), from no later than the
+        webhook's `last_updated_ts`."""
+        data = json.loads(delivery.payload).get("data") or {}
+        calendar_id = data.get("calendar_id")
+        if not isinstance(calendar_id, str):
+            return
         until = parse_timestamp(data["last_updated_ts"]) if data.get("last_updated_ts") else None
         if until is not None:
             # A `last_updated_ts` from the future (a skewed clock, a forged body) must never move a cursor past now.
             until = min(until, self._clock())
-        async with self._db.transaction() as session:
-            connection = await connections.find_connection_by_calendar(session, calendar_id)
-            if connection is None:
-                logger.info("webhooks.unknown_calendar", extra={"event": delivery.event_type})
-                return
-            # A calendar never listed: Recall made its events after we connected it, which bounds the listing.
-            since = connection.created_at - CLOCK_MARGIN
-            await syncs_repo.request_sync(
-                session, recall_calendar_id=calendar_id, until=until, since=since, received_at=delivery.received_at
-            )
+        connection = await connections.find_connection_by_calendar(session, calendar_id)
+        if connection is None:
+            logger.debug("webhooks.unknown_calendar", extra={"event": delivery.event_type})
+            return
+        # A calendar never listed: Recall made its events after we connected it, which bounds the listing.
+        since = connection.created_at - CLOCK_MARGIN
+        await syncs_repo.request_sync(
+            session, recall_calendar_id=calendar_id, until=until, since=since, received_at=delivery.received_at
+        )
 
     async def cleanup(self, *, keep: timedelta = timedelta(days=7)) -> int:
         async with self._db.transaction() as session:

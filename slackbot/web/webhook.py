@@ -95,12 +95,12 @@ def webhook_routes(*, db: Database, secret: str, processor: DeliveryProcessor) -
                     )
                 )
         except IntegrityError:
-            logger.info("recall.webhook.duplicate", extra={"event": event})
+            logger.debug("recall.webhook.duplicate", extra={"event": event})
             return JSONResponse({"ok": True, "duplicate": True})
         except (SQLAlchemyError, OSError):
             logger.exception("recall.webhook.store_failed")
             return _problem(503, "storage_unavailable")  # Svix retries
-        logger.info("recall.webhook.accepted", extra={"event": event})
+        logger.debug("recall.webhook.accepted", extra={"event": event})  # no INFO line per webhook
         processor.kick()
         return JSONResponse({"ok": True})
 

@@ -280,3 +280,14 @@ def test_a_long_recall_retry_after_is_not_slept_on(h: Harness) -> None:
     h.clock.advance(timedelta(seconds=241))
     assert h.run(h.services.meetings.repair) == 1
     assert moved.strftime("%Y-%m-%dT%H:%M:%SZ") in h.recall.bot_for_event(event["id"])["deduplication_key"]
+
+
+def test_debug_logs_never_hold_a_live_connect_link(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG):
+        response, _ = h.slash("connect google", user_id=ADA)
+        assert response.status_code == 200
+    token = urlsplit(h.latest_link(ADA, "google")).query.removeprefix("state=")
+    assert len(token) > 20
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "chat.postMessage" in logged or "calendar/connect" in logged  # slack_sdk did log the call
+    assert token not in logged
