@@ -78,6 +78,17 @@ def slack_limits_on() -> bool:
     return os.environ.get("BENCH_SLACK_LIMITS") == "true"
 
 
+def floor_seconds(calls: dict[str, int]) -> float:
+    """The least time Slack's published per-workspace limits allow for these calls (the busiest method decides;
+    the burst a minute's window tolerates counts as the first minute)."""
+    from tests.twins.fake_slack import PUBLISHED_LIMITS, PUBLISHED_POST_BUDGET
+
+    limits = PUBLISHED_LIMITS | {"chat.postMessage": PUBLISHED_POST_BUDGET}
+    return round(
+        max((max(0.0, (n - limits[m]) / limits[m] * 60) for m, n in calls.items() if m in limits), default=0.0), 1
+    )
+
+
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
@@ -527,6 +538,8 @@ def round_one(
         "slack_posts_minimum": expected,
         "slack_total_calls": slack_total,
         "slack_total_ratio": round(slack_total / expected, 3) if expected else None,
+        "slack_429s": len(slack.rate_limited),
+        "slack_floor_seconds": floor_seconds(slack_calls) if slack_limits_on() else None,
         "seconds_to_first_dm": round(first_dm, 2) if first_dm is not None else None,
         "seconds_to_all_dms": round(all_dms, 2) if all_dms is not None else None,
         "dms_per_second": round(expected / all_dms, 1) if all_dms else None,
@@ -684,6 +697,14 @@ def listed(result: dict[str, Any]) -> int:
     return sum(x["events"] for x in result["listings"])
 
 
+def floor_text(one: dict[str, Any]) -> str:
+    floor = one.get("slack_floor_seconds")
+    if floor is None:
+        return ""
+    over = ratio(one["seconds_to_all_dms"] / floor) if floor and one["seconds_to_all_dms"] else "n/a"
+    return f"; floor at Slack's limits {floor} s ({over})"
+
+
 def print_report(r: dict[str, Any]) -> None:
     one, two, srv = r["round1"], r["round2"], r["server"]
     lines = [
@@ -705,7 +726,8 @@ def print_report(r: dict[str, Any]) -> None:
         f"  ({ratio(one['slack_total_ratio'])})   {one['slack_calls']}",
         f"  DMs in Slack          {one['dms']:>6}  in {one['distinct_dm_channels']} DM channels",
         f"  time to first DM      {one['seconds_to_first_dm']} s",
-        f"  time to every DM      {one['seconds_to_all_dms']} s  ({one['dms_per_second']} DMs/s)",
+        f"  time to every DM      {one['seconds_to_all_dms']} s  ({one['dms_per_second']} DMs/s)" + floor_text(one),
+        f"  Slack 429s            {one['slack_429s']:>6}  goal 0",
         f"  CPU                   server {one['server_cpu_seconds']} s, twins+harness {one['twins_cpu_seconds']} s",
         f"  quiet                 {one['quiet_after_seconds']} s after the last DM (reached: {one['quiet_reached']},"
         f" backlog {one['backlog_left']})",
