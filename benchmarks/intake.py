@@ -1,0 +1,235 @@
+"""Webhook intake benchmark: how fast the app takes signed webhooks in, against the least an intake can do.
+
+Run from the repository root (see benchmarks/README.md):
+
+    .venv/bin/python benchmarks/intake.py [--webhooks 3000] [--concurrency 32] [--database-url URL] [--json out.json]
+
+Both sides run as uvicorn subprocesses on loopback, one after the other, against fresh databases of the same kind:
+
+- bare: `benchmarks/bare_intake.py` verifies the Svix signature and inserts the body into a table unique by
+  message id; nothing else.
+- app: `python -m slackbot serve` against the twins, with 200 connected calendars; every webhook is a
+  `calendar.sync_events` for one of them with a new message id. The app stores it, answers, then processes it
+  (listings coalesced, meetings acted on) in the same process.
+
+For each: requests a second, p50 / p99 latency, server CPU per request. For the app also: deliveries processed when
+the last answer came back, seconds until every delivery was processed, and seconds from the first webhook to the
+first listing. Ratios are app / bare. It reports; it never asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+for path in (ROOT, ROOT / "benchmarks"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+import httpx  # noqa: E402
+import psutil  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+from sync_fanout import (  # noqa: E402
+    LIST_PATH,
+    PAGE_SIZE,
+    WEBHOOK_SECRET,
+    BenchDatabase,
+    Server,
+    free_port,
+    git_revision,
+    log,
+    ratio,
+    seed_members,
+    seed_twins,
+    server_env,
+)
+
+from storage.db import Database  # noqa: E402
+from storage.lifecycle import DeliveryStatus  # noqa: E402
+from storage.models import WebhookDelivery  # noqa: E402
+from tests.twins.fake_recall import FakeRecall, sign_webhook  # noqa: E402
+from tests.twins.fake_slack import FakeSlack  # noqa: E402
+
+CALENDARS = 200
+MEETINGS = 5
+
+
+async def blast(url: str, bodies: list[tuple[bytes, dict[str, str]]], concurrency: int) -> dict[str, Any]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    gate = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+
+        async def one(body: bytes, headers: dict[str, str]) -> None:
+            async with gate:
+                started = time.perf_counter()
+                response = await client.post(
+                    f"{url}/recall/webhook", content=body, headers=headers | {"Content-Type": "application/json"}
+                )
+                latencies.append(time.perf_counter() - started)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(b, h) for b, h in bodies))
+        seconds = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(bodies),
+        "seconds": round(seconds, 2),
+        "per_second": round(len(bodies) / seconds, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+    }
+
+
+def run_bare(args: argparse.Namespace, workdir: Path, bodies: list[tuple[bytes, dict[str, str]]]) -> dict[str, Any]:
+    database = BenchDatabase(args.database_url, workdir / "bare")
+    (workdir / "bare").mkdir(exist_ok=True)
+    asyncio.run(database.create())
+    port = free_port()
+    env = os.environ | {"DATABASE_URL": database.url, "RECALL_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    process = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "bare_intake.py"), str(port)], env=env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.post(f"{url}/recall/webhook", content=b"{}", timeout=1)
+                break
+            time.sleep(0.1)
+        cpu = psutil.Process(process.pid)
+        before = sum(cpu.cpu_times()[:2])
+        result = asyncio.run(blast(url, bodies, args.concurrency))
+        result["cpu_ms_per_request"] = round((sum(cpu.cpu_times()[:2]) - before) * 1000 / len(bodies), 2)
+        return result
+    finally:
+        process.terminate()
+        process.wait(10)
+        asyncio.run(database.drop())
+
+
+async def processed(url: str) -> int:
+    db = Database.from_url(url)
+    try:
+        async with db.transaction() as session:
+            done = await session.scalar(
+                select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.DONE)
+            )
+    finally:
+        await db.dispose()
+    return int(done or 0)
+
+
+def run_app(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    database = BenchDatabase(args.database_url, workdir)
+    asyncio.run(database.create())
+    server: Server | None = None
+    try:
+        with FakeSlack(published_limits=False) as slack, FakeRecall(page_size=PAGE_SIZE, rate_limits=False) as recall:
+            pairs = seed_twins(slack, recall, CALENDARS, MEETINGS)
+            asyncio.run(seed_members(database.url, pairs))
+            server = Server(
+                env=server_env(database_url=database.url, slack=slack, recall=recall),
+                cwd=workdir,
+                log_path=workdir / "server.log",
+            )
+            server.start()
+            bodies = [
+                sign_webhook(recall.sync_events_payload(pairs[i % len(pairs)][1]), secret=WEBHOOK_SECRET)
+                for i in range(args.webhooks)
+            ]
+            recall.reset_calls()
+            first_list: list[float] = []
+
+            def watch(started: float) -> None:
+                while not first_list and time.perf_counter() - started < 120:
+                    if recall.count("GET", LIST_PATH):
+                        first_list.append(time.perf_counter() - started)
+                    time.sleep(0.05)
+
+            cpu_before = server.cpu_seconds()
+            started = time.perf_counter()
+            watcher = threading.Thread(target=watch, args=(started,), daemon=True)
+            watcher.start()
+            result = asyncio.run(blast(server.url, bodies, args.concurrency))
+            result["cpu_ms_per_request"] = round((server.cpu_seconds() - cpu_before) * 1000 / len(bodies), 2)
+            result["processed_at_last_answer"] = asyncio.run(processed(database.url))
+            deadline = time.perf_counter() + 600
+            while time.perf_counter() < deadline and asyncio.run(processed(database.url)) < len(bodies):
+                time.sleep(0.25)
+            result["seconds_until_all_processed"] = round(time.perf_counter() - started, 1)
+            watcher.join(5)
+            result["seconds_to_first_listing"] = round(first_list[0], 2) if first_list else None
+            result["info_log_lines"] = sum(
+                " INFO " in line for line in (workdir / "server.log").read_text(errors="replace").splitlines()
+            )
+            return result
+    finally:
+        if server is not None:
+            server.stop()
+        asyncio.run(database.drop())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--webhooks", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--database-url")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-intake-"))
+    try:
+        log("app ...")
+        app = run_app(args, workdir)
+        log("bare endpoint ...")
+        payload = {
+            "event": "calendar.sync_events",
+            "data": {"calendar_id": "c", "last_updated_ts": "2026-01-01T00:00:00Z"},
+        }
+        bare = run_bare(args, workdir, [sign_webhook(payload, secret=WEBHOOK_SECRET) for _ in range(args.webhooks)])
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    kind = "postgresql" if args.database_url and not args.database_url.startswith("sqlite") else "sqlite"
+    report = {"revision": git_revision(), "database": kind, "webhooks": args.webhooks, "app": app, "bare": bare}
+    print(
+        "\n".join(
+            [
+                "",
+                f"intake: {args.webhooks} signed webhooks, concurrency {args.concurrency}, {kind}, "
+                f"revision {report['revision']}",
+                f"  requests/s    app {app['per_second']:>8}  bare {bare['per_second']:>8}  "
+                f"({ratio(app['per_second'] / bare['per_second'])} of bare; goal >= 0.6x)",
+                f"  p50 ms        app {app['p50_ms']:>8}  bare {bare['p50_ms']:>8}",
+                f"  p99 ms        app {app['p99_ms']:>8}  bare {bare['p99_ms']:>8}  "
+                f"({ratio(app['p99_ms'] / bare['p99_ms'])}; goal <= 2x)",
+                f"  CPU ms / req  app {app['cpu_ms_per_request']:>8}  bare {bare['cpu_ms_per_request']:>8}",
+                f"  statuses      app {app['statuses']}  bare {bare['statuses']}",
+                f"  app: {app['processed_at_last_answer']} processed when the last answer came back; "
+                f"all processed after {app['seconds_until_all_processed']} s; "
+                f"first listing {app['seconds_to_first_listing']} s after the "
+                f"first webhook (goal <= 2 s); {app['info_log_lines']} INFO log lines",
+            ]
+        ),
+        flush=True,
+    )
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
