@@ -55,6 +55,31 @@ HOME_OPEN_WINDOW = timedelta(minutes=30)
 MAX_RUNS = 3
 
 
+def _lost_lease(
+    meeting: Meeting,
+    *,
+    choice: Choice | None,
+    clicked: bool,
+    stored: str | None,
+    steps: Plan,
+    sent: PostedMessage | None,
+    now: datetime,
+) -> None:
+    """Our lease ran out while we acted (a stalled process) and another process took the meeting over: what we
+    read is older than what it read, so nothing of ours is written over its results. Only facts it cannot know
+    are kept: the member's click, the bot call we made (Recall now holds our bot, or none of ours), a first
+    message we posted. The meeting is due again, so the next run acts on all of it."""
+    logger.warning("meetings.lease_lost", extra={"recall_event_id": meeting.recall_event_id})
+    if clicked and meeting.choice == stored:
+        meeting.choice = choice.value if choice else None
+    if steps.bot is not BotStep.NOTHING:
+        meeting.scheduled_key = steps.scheduled_key
+    if sent is not None and meeting.message_ts is None:
+        meeting.channel_id, meeting.message_ts = sent.channel, sent.ts
+    meeting.rendered_hash = None  # whatever the member sees now, the next run brings it in line
+    repo.mark_pending(meeting, now=now)
+
+
 class NotYourMeeting(Exception):
     """A button for a meeting that is not on the clicking member's calendar (or does not exist)."""
 
@@ -376,7 +401,12 @@ class Reconciler:
             meeting = await repo.get_meeting(session, snapshot.event_id)
             if meeting is None:
                 return False  # disconnected meanwhile: its rows are gone
-            if clicked:
+            stored = snapshot.stored_choice.value if snapshot.stored_choice else None
+            if meeting.claimed_by != leases.PROCESS_ID:
+                _lost_lease(meeting, choice=choice, clicked=clicked, stored=stored, steps=steps, sent=sent, now=now)
+                return False
+            if clicked and meeting.choice == stored:
+                # Compare-and-set: a click stored meanwhile (on another replica, while we acted) is newer.
                 meeting.choice = choice.value if choice else None
             if steps.scheduled_key != snapshot.current.scheduled_key:
                 meeting.scheduled_key = steps.scheduled_key
