@@ -21,6 +21,10 @@ lists page at 100 with absolute ``next`` URLs; one bot per deduplication key acr
 workspace; DELETE bot keeps a bot another event still shares; scheduling on an ended event is a
 400; deleting an event or a calendar removes its bots; a rescheduled event keeps its old bot
 (Recall does not move it). Marked "assumption" where the docs are silent.
+
+Faults: ``fail_next(...)`` queues failures for matching requests; ``set_chaos(rate, seed=...)`` fails that share
+of API requests at random (5xx, 429, or a stalled connection dropped without a reply), always before any state
+changes.
 """
 
 from __future__ import annotations
@@ -29,12 +33,14 @@ import base64
 import binascii
 import json
 import math
+import random
 import re
 import secrets
 import string
 import threading
+import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -66,6 +72,14 @@ INVALID_DATA_MESSAGE = (
     "Unable to process request because invalid data was submitted. Check `errors` field for more details."
 )
 _DEFAULT = object()
+
+# Chaos faults (``FakeRecall.set_chaos``): the kinds, the 5xx statuses drawn, and the routes they apply to.
+CHAOS_KINDS: tuple[str, ...] = ("5xx", "429", "timeout")
+SERVER_ERROR_STATUSES: tuple[int, ...] = (500, 502, 503)
+CHAOS_PREFIXES: tuple[str, ...] = ("/api/v2/", "/api/v1/bot")
+# Status recorded for (and returned by ``_handle`` for) a request dropped without any reply.
+DROPPED = 0
+_STALL_HEADER = "x-fake-recall-stall-seconds"
 
 
 # ---- records -----------------------------------------------------------------------------------
@@ -124,6 +138,13 @@ class _Failure:
     remaining: int
     headers: dict[str, str] | None
     body: Any
+
+
+@dataclass
+class _Chaos:
+    rate: float
+    rng: random.Random
+    stall_seconds: float
 
 
 @dataclass
@@ -350,6 +371,8 @@ class FakeRecall:
         self._dedup: dict[str, str] = {}
         self._failures: list[_Failure] = []
         self._holds: list[Hold] = []
+        self._chaos: _Chaos | None = None
+        self.chaos_counts: Counter[str] = Counter()  # faults injected by ``set_chaos``, by kind (CHAOS_KINDS)
         self._windows: dict[tuple[str, str], deque[datetime]] = {}
         self._throttles = recall_x_throttles()
         self._last_tick: datetime | None = None
@@ -467,6 +490,36 @@ class FakeRecall:
             self._failures.append(
                 _Failure(method.upper(), path_prefix, status, times, None if headers is None else dict(headers), body)
             )
+
+    def set_chaos(self, rate: float, *, seed: int | None = None, stall_seconds: float = 2.0) -> None:
+        """Fail a share ``rate`` (0..1) of API requests at random, before they change anything; 0 switches it off.
+
+        Each faulted request gets one kind, drawn at random: "5xx" (500, 502 or 503 with DRF's ``{"detail"}``),
+        "429" (``Retry-After: 1`` and Recall's throttle message) or "timeout" (held ``stall_seconds``, then the
+        connection is closed without any reply; recorded with status ``DROPPED``). ``seed`` makes the draws
+        reproducible for the same sequence of requests. Only ``/api/v2/...`` and ``/api/v1/bot...`` requests that
+        pass the contract check are affected. ``chaos_counts`` counts the faults by kind; it is never reset here.
+        """
+        if not 0 <= rate <= 1:
+            raise ValueError("rate must be between 0 and 1")
+        if stall_seconds < 0:
+            raise ValueError("stall_seconds must not be negative")
+        with self._lock:
+            self._chaos = _Chaos(rate, random.Random(seed), stall_seconds) if rate > 0 else None
+
+    def _chaos_fault(self, path: str) -> tuple[int, dict[str, str], Any] | None:
+        """A fault for this request if chaos picks one (called under the lock, before any state changes)."""
+        chaos = self._chaos
+        if chaos is None or not path.startswith(CHAOS_PREFIXES) or chaos.rng.random() >= chaos.rate:
+            return None
+        kind = chaos.rng.choice(CHAOS_KINDS)
+        self.chaos_counts[kind] += 1
+        if kind == "timeout":
+            return DROPPED, {_STALL_HEADER: str(chaos.stall_seconds)}, None
+        if kind == "429":
+            return 429, {"Retry-After": "1"}, {"detail": "Request was throttled. Expected available in 1 seconds."}
+        status = chaos.rng.choice(SERVER_ERROR_STATUSES)
+        return status, {}, {"detail": _reason(status)}
 
     def hold(self, method: str, path_prefix: str, *, timeout: float = 30.0) -> Hold:
         """Make matching requests wait (up to ``timeout``) until ``release()``: a Recall that hangs.
@@ -914,6 +967,9 @@ class FakeRecall:
         failure = self._take_failure(method, path)
         if failure is not None:
             return failure
+        fault = self._chaos_fault(path)
+        if fault is not None:
+            return fault
 
         template, params = _route(path)
         limited = self._rate_limit(method, template)
@@ -1205,6 +1261,11 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         status, headers, payload = self.recall._handle(self.command, self.path, dict(self.headers.items()), body)
+        if status == DROPPED:
+            # Chaos "timeout": the client waits, then sees the connection closed without a reply.
+            time.sleep(float(headers.get(_STALL_HEADER, "0")))
+            self.close_connection = True
+            return
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)

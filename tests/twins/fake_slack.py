@@ -6,6 +6,9 @@ every `blocks` payload against slack_sdk's Block Kit models; every reply the twi
 against the spec's response schema. Breaches land in `fake.violations` and are answered with a
 Slack error, so a test notices even when the app swallows the error.
 
+Faults: `fail_next(...)` queues one-shot failures; `set_chaos(rate, seed=...)` fails that share of Web API
+calls at random (5xx, 429, or a stalled connection dropped without a reply), always before any state changes.
+
 Also here: the request builders and signing helper that scenario tests use to play Slack's side
 (`slash_command_body`, `block_actions_body`, `event_body`, `sign_slack_request`).
 """
@@ -15,11 +18,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import random
 import re
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -219,6 +223,7 @@ class Call:
     token: str | None
     http_verb: str
     content_type: str
+    fault: str | None = None  # the chaos fault it got ("5xx", "429", "timeout"), None if answered normally
 
 
 @dataclass
@@ -320,6 +325,18 @@ class _Failure:
     retry_after: int | None
 
 
+# Chaos faults (`FakeSlack.set_chaos`): what kinds there are, and how Slack answers its server errors.
+CHAOS_KINDS: tuple[str, ...] = ("5xx", "429", "timeout")
+SERVER_ERRORS: tuple[tuple[int, str], ...] = ((500, "internal_error"), (503, "service_unavailable"))
+
+
+@dataclass
+class _Chaos:
+    rate: float
+    rng: random.Random
+    stall_seconds: float
+
+
 @dataclass
 class _OAuthCode:
     team_id: str
@@ -343,6 +360,8 @@ class _Reply:
     status: int
     body: bytes
     headers: dict[str, str]
+    # Chaos "timeout": hold the request this many seconds, then close the connection without any reply.
+    drop_after: float | None = None
 
 
 class _ApiError(Exception):
@@ -422,6 +441,8 @@ class FakeSlack:
         self.rate_limited: list[tuple[str, str]] = []  # (team, method) of every 429 the limits caused
         self._ts_micros = _FIRST_TS_MICROS
         self.violations: list[Violation] = []
+        self._chaos: _Chaos | None = None
+        self.chaos_counts: Counter[str] = Counter()  # faults injected by `set_chaos`, by kind (CHAOS_KINDS)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -615,6 +636,36 @@ class FakeSlack:
         with self._lock:
             self._failures[method].append(_Failure(error, status, retry_after if status == 429 else None))
 
+    def set_chaos(self, rate: float, *, seed: int | None = None, stall_seconds: float = 2.0) -> None:
+        """Fail a share ``rate`` (0..1) of Web API calls at random, before they change anything; 0 switches it off.
+
+        Each faulted call gets one kind, drawn at random: "5xx" (HTTP 500 `internal_error` or 503
+        `service_unavailable`, Slack's JSON error envelope), "429" (`ratelimited`, `Retry-After: 1`) or "timeout"
+        (the request is held ``stall_seconds``, then the connection is closed without any reply). ``seed`` makes the
+        sequence of draws reproducible (for the same sequence of calls). Only `/api/` methods are affected, never
+        response_urls or the consent page. `chaos_counts` counts the faults by kind; it is never reset here."""
+        if not 0 <= rate <= 1:
+            raise ValueError("rate must be between 0 and 1")
+        if stall_seconds < 0:
+            raise ValueError("stall_seconds must not be negative")
+        with self._lock:
+            self._chaos = _Chaos(rate, random.Random(seed), stall_seconds) if rate > 0 else None
+
+    def _chaos_reply(self, method: str, params: dict[str, Any]) -> tuple[str, _Reply] | None:
+        """A fault for this call if chaos picks one (called under the lock, before any state changes)."""
+        chaos = self._chaos
+        if chaos is None or chaos.rng.random() >= chaos.rate:
+            return None
+        kind = chaos.rng.choice(CHAOS_KINDS)
+        self.chaos_counts[kind] += 1
+        if kind == "timeout":
+            return kind, _Reply(0, b"", {}, drop_after=chaos.stall_seconds)
+        if kind == "429":
+            body = {"ok": False, "error": "ratelimited"}
+            return kind, self._finish(method, params, body, status=429, headers={"Retry-After": "1"})
+        status, error = chaos.rng.choice(SERVER_ERRORS)
+        return kind, self._finish(method, params, {"ok": False, "error": error}, status=status)
+
     def set_rate_limit(self, method: str, per_minute: int | None) -> None:
         """Rate-limit `method` per workspace (off by default); None switches it off again."""
         with self._lock:
@@ -716,7 +767,8 @@ class FakeSlack:
                 self._decode_json_params(params)
             except _ApiError as err:
                 decode_error = err
-            self._calls.append(Call(method, dict(params), token, http_verb, content_type))
+            call = Call(method, dict(params), token, http_verb, content_type)
+            self._calls.append(call)
 
             failures = self._failures.get(method)
             if failures:
@@ -725,6 +777,10 @@ class FakeSlack:
                 return self._finish(
                     method, params, {"ok": False, "error": failure.error}, status=failure.status, headers=extra
                 )
+            chaotic = self._chaos_reply(method, params)
+            if chaotic is not None:
+                call.fault, reply = chaotic
+                return reply
 
             op = self.contract.operation(method)
             handler = self._handlers().get(method)
@@ -1235,6 +1291,11 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 with fake._lock:
                     fake._violate(parts.path, "reply", f"twin crashed: {exc!r}", {})
                 reply = _Reply(500, json.dumps({"ok": False, "error": "fatal_error"}).encode(), {})
+            if reply.drop_after is not None:
+                # Chaos "timeout": the client waits, then sees the connection closed without a reply.
+                time.sleep(reply.drop_after)
+                self.close_connection = True
+                return
             self.send_response(reply.status, HTTPStatus(reply.status).phrase)
             for key, value in reply.headers.items():
                 self.send_header(key, value)
