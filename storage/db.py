@@ -1,10 +1,20 @@
-"""Engine and session factory; the caller owns every transaction."""
+"""Engine and session factory; the caller owns every transaction.
+
+SQLite allows one writer at a time. Left to itself it makes concurrent transactions that read and then write
+fail at once with "database is locked" (the busy timeout cannot help a reader that wants to become a writer while
+another writer waits for it), and under a burst the pool runs dry behind them. So on SQLite: the journal is
+WAL (readers never wait for the writer), every transaction takes the write lock when it begins (`BEGIN
+IMMEDIATE`: it waits for the busy timeout instead of dead-locking, also against other processes), and within a
+process transactions queue for one lock in the order they arrive instead of polling the database file.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -37,12 +47,26 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # The driver's own implicit BEGIN is switched off: `_begin_immediate` starts every transaction.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            if make_url(url).database not in (None, "", ":memory:"):
+                cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
 
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin(connection: Any) -> None:
+            # `Database.transaction()` takes the write lock up front; other reads (migrations, health) need not.
+            immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
     return engine
+
+
+SQLITE_BUSY_TIMEOUT_MS = 30000
+SQLITE_IMMEDIATE = "sqlite_begin_immediate"
 
 
 class Database:
@@ -50,7 +74,12 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._one_writer = engine.dialect.name == "sqlite"
+        bind = engine.execution_options(**{SQLITE_IMMEDIATE: True}) if self._one_writer else engine
+        self.sessions = async_sessionmaker(bind, expire_on_commit=False)
+        # One queue per event loop (tests drive one Database from several loops; each lock belongs to one).
+        self._queues: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
+        self._holders: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[Any]] = WeakKeyDictionary()
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -58,8 +87,23 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session, session.begin():
-            yield session
+        if not self._one_writer:
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        if task is not None and self._holders.get(loop) is task:
+            raise RuntimeError("a transaction opened inside another one would wait for itself on SQLite")
+        queue = self._queues.setdefault(loop, asyncio.Lock())
+        async with queue:
+            if task is not None:
+                self._holders[loop] = task
+            try:
+                async with self.sessions() as session, session.begin():
+                    yield session
+            finally:
+                self._holders.pop(loop, None)
 
     async def ping(self) -> None:
         from sqlalchemy import text

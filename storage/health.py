@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.db import SQLITE_BUSY_TIMEOUT_MS
 from storage.migrate import current_revision, head_revision
 
 TIMEOUT_SECONDS = 2.0
@@ -25,7 +26,8 @@ class DatabaseHealth(StrEnum):
 async def _can_write(engine: AsyncEngine) -> bool:
     """A write that changes nothing, rolled back: refused on a read-only database, blocked by a lock."""
     async with engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
             await conn.execute(text("PRAGMA busy_timeout = 1000"))
         else:
             await conn.execute(text("SET LOCAL lock_timeout = '1s'"))
@@ -33,6 +35,9 @@ async def _can_write(engine: AsyncEngine) -> bool:
             await conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
         finally:
             await conn.rollback()
+            if sqlite:  # the connection goes back to the pool: give it back its usual patience
+                await conn.execute(text(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))
+                await conn.rollback()
     return True
 
 
