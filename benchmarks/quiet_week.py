@@ -91,8 +91,20 @@ class Clock:
         self.now = moment
 
 
+# What a posted message is, from its notification text (slackbot/blocks/digests.py and blocks/meeting.py).
+POST_KINDS = (("Your meetings on", "agenda"), ("Starts in 30 minutes", "reminder"))
+
+
+def post_kind(text: str) -> str:
+    return next((kind for prefix, kind in POST_KINDS if text.startswith(prefix)), "meeting or summary")
+
+
 def slack_counts(slack: FakeSlack) -> Counter[str]:
-    return Counter(call.method for call in slack.calls)
+    """Calls per method, and `chat.postMessage` also per kind of message (`posts: agenda` etc.)."""
+    counts = Counter(call.method for call in slack.calls)
+    posts = slack.calls_to("chat.postMessage")
+    counts.update(f"posts: {post_kind(str(call.params.get('text') or ''))}" for call in posts)
+    return counts
 
 
 async def sync_all(services: Any, calendars: list[str]) -> None:
@@ -212,7 +224,8 @@ def run_design(args: argparse.Namespace, *, quiet: bool) -> dict[str, Any]:
 
 
 def per_member(calls: dict[str, int], members: int) -> dict[str, float]:
-    return {m: round(calls.get(m, 0) / members, 2) for m in SLACK_METHODS if calls.get(m)}
+    kinds = sorted(k for k in calls if k.startswith("posts: "))
+    return {m: round(calls.get(m, 0) / members, 2) for m in [*SLACK_METHODS, *kinds] if calls.get(m)}
 
 
 def floor_minutes(calls: dict[str, int]) -> dict[str, float]:
