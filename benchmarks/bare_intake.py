@@ -1,13 +1,16 @@
 """The baseline for benchmarks/intake.py: the least a webhook intake can do. It verifies the Svix signature on the
-raw body and inserts the body into a table unique by message id, nothing else. Served by uvicorn like the app.
+raw body and inserts the body into a table unique by message id, nothing else. Served by uvicorn like the app, with
+the app's engine settings (on SQLite: WAL and the same busy timeout).
 
     DATABASE_URL=... RECALL_WEBHOOK_SECRET=... python benchmarks/bare_intake.py PORT
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import uvicorn
@@ -38,9 +41,12 @@ def build() -> Starlette:
     engine = create_engine(os.environ["DATABASE_URL"])
     verifier = Webhook(os.environ["RECALL_WEBHOOK_SECRET"])
 
-    async def startup() -> None:
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
         async with engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
+        yield
+        await engine.dispose()
 
     async def hook(request: Request) -> Response:
         body = await request.body()
@@ -57,7 +63,7 @@ def build() -> Starlette:
             return JSONResponse({"ok": True, "duplicate": True})
         return JSONResponse({"ok": True})
 
-    return Starlette(routes=[Route("/recall/webhook", hook, methods=["POST"])], on_startup=[startup])
+    return Starlette(routes=[Route("/recall/webhook", hook, methods=["POST"])], lifespan=lifespan)
 
 
 if __name__ == "__main__":
