@@ -87,7 +87,7 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
     scheduler.add_job(retry_calendar_deletions, "interval", minutes=5, id="retry_calendar_deletions", **common)
     scheduler.add_job(catch_up_syncs, "interval", minutes=30, id="catch_up_syncs", **common)
     scheduler.add_job(refresh_ended_meetings, "interval", minutes=5, id="refresh_ended_meetings", **common)
-    scheduler.add_job(repair_meetings, "interval", minutes=10, id="repair_meetings", **common)
+    scheduler.add_job(repair_meetings, "interval", minutes=1, id="repair_meetings", **common)
     scheduler.add_job(cleanup_old_rows, "interval", hours=6, id="cleanup_old_rows", **common)
     # Claimed in the database (a unique agenda per member and day, a reminder claimed before it is sent), so
     # several processes running these still send each once.

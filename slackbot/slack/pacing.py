@@ -5,15 +5,22 @@ Slack limits Web API methods per workspace (https://docs.slack.dev/apis/web-api/
 `chat.postMessage` one message a second per channel with short bursts, plus a workspace-wide budget Slack does
 not publish as a number. Pacing before calling is cheaper than a 429 and its Retry-After.
 
+Each limit is a sliding window, the way a limiter counting calls per minute sees them: never more than the limit
+in any 60 seconds (a burst up to the limit goes at once), never more than 10 posts in any 10 seconds to one
+channel (one a second on average). A token bucket would let its saved-up burst and a minute's refill through in
+the same minute, over the limit.
+
 Two lanes: a member waiting on their own click, command or Home tab (MEMBER) never queues behind background work
-(syncs, agendas, Home refreshes: BACKGROUND). The member lane has its own share of each budget and may also take
-from the background's when its own is spent; together they never exceed the method's limit.
+(syncs, agendas, Home refreshes: BACKGROUND). Background work may use the limit minus a reserve kept for members;
+a member may use all of it. Together they never exceed the method's limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
 
@@ -21,11 +28,20 @@ from enum import StrEnum
 TIER_3 = 50
 TIER_4 = 100
 DEFAULT_POSTS_PER_MINUTE = 300
-PER_CHANNEL_POSTS_PER_SECOND = 1.0
-PER_CHANNEL_BURST = 10
+WINDOW_SECONDS = 60.0
+# Per channel: at most this many posts in any this many seconds.
+PER_CHANNEL_POSTS = 10
+PER_CHANNEL_SECONDS = 10.0
+# Slack counts a call when it arrives, which may be later than when we let it go: each window is held this much
+# longer than its nominal length, so calls that arrive unevenly late never look like one too many.
+MARGIN_SECONDS = 1.0
+# The share of each limit the background lane leaves to members' own requests.
 MEMBER_SHARE = 0.2
-# Bursts Slack tolerates: this many seconds' worth of a lane's budget may go at once.
-BURST_SECONDS = 15.0
+
+
+class Lane(StrEnum):
+    MEMBER = "member"  # a member is waiting: their click, command or Home tab
+    BACKGROUND = "background"  # syncs, agendas, reminders, Home refreshes
 
 
 def method_limits(*, posts_per_minute: int = DEFAULT_POSTS_PER_MINUTE) -> dict[str, int]:
@@ -38,37 +54,35 @@ def method_limits(*, posts_per_minute: int = DEFAULT_POSTS_PER_MINUTE) -> dict[s
     }
 
 
-class Lane(StrEnum):
-    MEMBER = "member"  # a member is waiting: their click, command or Home tab
-    BACKGROUND = "background"  # syncs, agendas, reminders, Home refreshes
+def lane_cap(limit: int, lane: Lane) -> int:
+    """How many of a window's ``limit`` calls ``lane`` may make: members all, the background all but a reserve."""
+    if lane is Lane.MEMBER:
+        return limit
+    return max(1, limit - math.ceil(limit * MEMBER_SHARE))
 
 
-class Bucket:
-    """A token bucket: ``rate`` tokens a second, at most ``capacity`` saved up."""
+class Window:
+    """The calls made in the last ``seconds`` (a sliding log)."""
 
-    def __init__(self, *, rate: float, capacity: float, clock: Callable[[], float]) -> None:
-        self.rate = rate
-        self.capacity = max(capacity, 1.0)
-        self.tokens = self.capacity
+    def __init__(self, *, seconds: float, clock: Callable[[], float]) -> None:
+        self.seconds = seconds
         self._clock = clock
-        self._stamp = clock()
+        self._stamps: deque[float] = deque()
 
-    def _refill(self) -> None:
+    def _trim(self, now: float) -> None:
+        while self._stamps and now - self._stamps[0] >= self.seconds:
+            self._stamps.popleft()
+
+    def wait_for(self, cap: int) -> float:
+        """Seconds until fewer than ``cap`` calls are in the window (0: one may go now)."""
         now = self._clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
+        self._trim(now)
+        if len(self._stamps) < cap:
+            return 0.0
+        return self._stamps[len(self._stamps) - cap] + self.seconds - now
 
-    def try_take(self) -> bool:
-        self._refill()
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
-
-    def wait_for_one(self) -> float:
-        """Seconds until a token is there."""
-        self._refill()
-        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+    def take(self) -> None:
+        self._stamps.append(self._clock())
 
 
 class SlackPacer:
@@ -82,41 +96,27 @@ class SlackPacer:
         self._limits = dict(limits if limits is not None else method_limits())
         self._clock = clock
         self._sleep = sleep
-        self._buckets: dict[tuple[str, str, Lane], Bucket] = {}
-        self._channels: dict[tuple[str, str], Bucket] = {}
+        self._windows: dict[tuple[str, str], Window] = {}
+        self._channels: dict[tuple[str, str], Window] = {}
         self._locks: dict[tuple[str, str, Lane], asyncio.Lock] = {}
 
-    def _bucket(self, team_id: str, method: str, lane: Lane) -> Bucket | None:
-        per_minute = self._limits.get(method)
-        if per_minute is None:
-            return None
-        key = (team_id, method, lane)
-        if key not in self._buckets:
-            share = MEMBER_SHARE if lane is Lane.MEMBER else 1 - MEMBER_SHARE
-            rate = per_minute * share / 60.0
-            self._buckets[key] = Bucket(rate=rate, capacity=rate * BURST_SECONDS, clock=self._clock)
-        return self._buckets[key]
-
-    def _channel_bucket(self, team_id: str, channel: str) -> Bucket:
-        key = (team_id, channel)
-        if key not in self._channels:
-            self._channels[key] = Bucket(
-                rate=PER_CHANNEL_POSTS_PER_SECOND, capacity=PER_CHANNEL_BURST, clock=self._clock
-            )
-        return self._channels[key]
+    async def _wait_for_room(self, window: Window, cap: int) -> None:
+        while (delay := window.wait_for(cap)) > 0:
+            await self._sleep(delay)
+        window.take()
 
     async def wait(self, team_id: str, method: str, *, lane: Lane, channel: str | None = None) -> None:
         """Until the call may go without exceeding the workspace's limit for ``method``."""
-        own = self._bucket(team_id, method, lane)
-        if own is not None:
+        limit = self._limits.get(method)
+        if limit is not None:
+            window = self._windows.setdefault(
+                (team_id, method), Window(seconds=WINDOW_SECONDS + MARGIN_SECONDS, clock=self._clock)
+            )
             lock = self._locks.setdefault((team_id, method, lane), asyncio.Lock())
-            async with lock:  # one waiter per lane at a time: first come, first served within the lane
-                borrow = self._bucket(team_id, method, Lane.BACKGROUND) if lane is Lane.MEMBER else None
-                while not own.try_take():
-                    if borrow is not None and borrow.try_take():
-                        break
-                    await self._sleep(own.wait_for_one())
+            async with lock:  # first come, first served within the lane
+                await self._wait_for_room(window, lane_cap(limit, lane))
         if method == "chat.postMessage" and channel:
-            bucket = self._channel_bucket(team_id, channel)
-            while not bucket.try_take():
-                await self._sleep(bucket.wait_for_one())
+            per_channel = self._channels.setdefault(
+                (team_id, channel), Window(seconds=PER_CHANNEL_SECONDS + MARGIN_SECONDS, clock=self._clock)
+            )
+            await self._wait_for_room(per_channel, PER_CHANNEL_POSTS)

@@ -1,17 +1,21 @@
-"""Pacing under Slack's per-workspace limits: bursts tolerated, then the tier's rate; a member's lane never queues
-behind background work; one post a second per channel after a burst; workspaces and methods apart."""
+"""Pacing under Slack's per-workspace limits, held as sliding windows: never more than the limit in any 60 s (a
+burst up to it goes at once), never more than 10 posts in any 10 s to one channel; a member's lane never queues
+behind background work and has a reserve of its own; workspaces and methods apart."""
 
 from __future__ import annotations
 
 import asyncio
 
 from slackbot.slack.pacing import (
-    BURST_SECONDS,
-    MEMBER_SHARE,
-    PER_CHANNEL_BURST,
+    MARGIN_SECONDS,
+    PER_CHANNEL_POSTS,
+    PER_CHANNEL_SECONDS,
     TIER_3,
+    TIER_4,
+    WINDOW_SECONDS,
     Lane,
     SlackPacer,
+    lane_cap,
     method_limits,
 )
 
@@ -21,13 +25,12 @@ class FakeTime:
 
     def __init__(self) -> None:
         self.now = 0.0
-        self.slept: list[float] = []
 
     def clock(self) -> float:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
+        assert seconds > 0
         self.now += seconds
 
 
@@ -35,71 +38,80 @@ def pacer(t: FakeTime, **limits: int) -> SlackPacer:
     return SlackPacer(limits=method_limits(**limits), clock=t.clock, sleep=t.sleep)
 
 
-async def calls_in(t: FakeTime, p: SlackPacer, n: int, *, method: str, lane: Lane, team: str = "T1") -> float:
-    start = t.now
+async def calls(
+    t: FakeTime, p: SlackPacer, n: int, *, method: str, lane: Lane, team: str = "T1", **kw: str
+) -> list[float]:
+    """The moments ``n`` calls went, one after the other."""
+    moments = []
     for _ in range(n):
-        await p.wait(team, method, lane=lane)
-    return t.now - start
+        await p.wait(team, method, lane=lane, **kw)
+        moments.append(t.now)
+    return moments
 
 
-def test_a_burst_goes_at_once_then_the_tier_rate_holds() -> None:
+def most_in_any_window(moments: list[float], seconds: float) -> int:
+    return max(sum(1 for m in moments if start <= m < start + seconds) for start in moments)
+
+
+def test_lane_caps_leave_a_reserve_for_members() -> None:
+    assert (lane_cap(TIER_3, Lane.BACKGROUND), lane_cap(TIER_3, Lane.MEMBER)) == (40, 50)
+    assert (lane_cap(TIER_4, Lane.BACKGROUND), lane_cap(300, Lane.BACKGROUND)) == (80, 240)
+    assert lane_cap(1, Lane.BACKGROUND) == 1  # a tiny limit still lets background work through
+
+
+def test_a_burst_up_to_the_cap_goes_at_once_then_never_more_than_the_cap_in_any_minute() -> None:
     t = FakeTime()
     p = pacer(t)
-    background_rate = TIER_3 * (1 - MEMBER_SHARE) / 60  # chat.update, Tier 3: 40 a minute in the background lane
-    burst = int(background_rate * BURST_SECONDS)
-    assert asyncio.run(calls_in(t, p, burst, method="chat.update", lane=Lane.BACKGROUND)) == 0
-    took = asyncio.run(calls_in(t, p, 40, method="chat.update", lane=Lane.BACKGROUND))
-    assert 40 / background_rate - 1 <= took <= 40 / background_rate + 1
-    # Over any minute from here on, the background lane never exceeds its share of the tier.
-    before = t.now
-    asyncio.run(calls_in(t, p, 80, method="chat.update", lane=Lane.BACKGROUND))
-    assert (t.now - before) >= 80 / background_rate - 1e-6
+    moments = asyncio.run(calls(t, p, 130, method="chat.update", lane=Lane.BACKGROUND))
+    cap = lane_cap(TIER_3, Lane.BACKGROUND)
+    assert moments[cap - 1] == 0  # the burst
+    assert moments[cap] == WINDOW_SECONDS + MARGIN_SECONDS  # the next waits until the first leaves the window
+    assert most_in_any_window(moments, WINDOW_SECONDS) == cap
+    assert moments[-1] == 3 * (WINDOW_SECONDS + MARGIN_SECONDS)  # 130 calls, 40 a window: the fourth burst
 
 
 def test_the_member_lane_never_waits_behind_the_background() -> None:
     t = FakeTime()
     p = pacer(t)
-    asyncio.run(calls_in(t, p, 200, method="chat.update", lane=Lane.BACKGROUND))  # the background is far behind
-    assert asyncio.run(calls_in(t, p, 2, method="chat.update", lane=Lane.MEMBER)) == 0  # its own share, at once
+    asyncio.run(calls(t, p, 200, method="chat.update", lane=Lane.BACKGROUND))  # the background is far behind
+    moment = t.now
+    reserve = TIER_3 - lane_cap(TIER_3, Lane.BACKGROUND)
+    assert asyncio.run(calls(t, p, reserve, method="chat.update", lane=Lane.MEMBER)) == [moment] * reserve
 
 
 def test_both_lanes_together_stay_within_the_limit() -> None:
     t = FakeTime()
     p = pacer(t)
+    moments: list[float] = []
+
+    async def lane(n: int, which: Lane) -> None:
+        moments.extend(await calls(t, p, n, method="views.publish", lane=which))
 
     async def both() -> None:
-        await asyncio.gather(
-            calls_in(t, p, 150, method="views.publish", lane=Lane.BACKGROUND),
-            calls_in(t, p, 50, method="views.publish", lane=Lane.MEMBER),
-        )
+        await asyncio.gather(lane(250, Lane.BACKGROUND), lane(100, Lane.MEMBER))
 
     asyncio.run(both())
-    # 200 Tier 4 calls (100 a minute), 25 seconds' worth of burst: at least ~95 s.
-    assert t.now >= (200 - 100 * BURST_SECONDS / 60) / (100 / 60) - 1
+    assert len(moments) == 350
+    assert most_in_any_window(sorted(moments), WINDOW_SECONDS) <= TIER_4
 
 
-def test_one_post_a_second_per_channel_after_a_burst() -> None:
+def test_posts_to_one_channel_stay_under_ten_in_any_ten_seconds() -> None:
     t = FakeTime()
     p = pacer(t, posts_per_minute=10_000)
-
-    async def posts(channel: str, n: int) -> None:
-        for _ in range(n):
-            await p.wait("T1", "chat.postMessage", lane=Lane.BACKGROUND, channel=channel)
-
-    asyncio.run(posts("D1", PER_CHANNEL_BURST))
-    assert t.now == 0
-    asyncio.run(posts("D1", 5))
-    assert 4.5 <= t.now <= 5.5
+    first = asyncio.run(calls(t, p, 35, method="chat.postMessage", lane=Lane.BACKGROUND, channel="D1"))
+    assert first[PER_CHANNEL_POSTS - 1] == 0  # a burst of ten
+    assert most_in_any_window(first, PER_CHANNEL_SECONDS) == PER_CHANNEL_POSTS
+    assert most_in_any_window(first, 2 * PER_CHANNEL_SECONDS) <= 2 * PER_CHANNEL_POSTS  # one a second on average
     moment = t.now
-    asyncio.run(posts("D2", 3))  # another member's DM has its own budget
-    assert t.now == moment
+    other = asyncio.run(calls(t, p, 3, method="chat.postMessage", lane=Lane.BACKGROUND, channel="D2"))
+    assert other == [moment] * 3  # another member's DM has its own window
 
 
 def test_workspaces_and_unknown_methods_are_apart() -> None:
     t = FakeTime()
     p = pacer(t)
-    asyncio.run(calls_in(t, p, 200, method="chat.update", lane=Lane.BACKGROUND, team="T1"))
+    asyncio.run(calls(t, p, 200, method="chat.update", lane=Lane.BACKGROUND, team="T1"))
     moment = t.now
-    asyncio.run(calls_in(t, p, 5, method="chat.update", lane=Lane.BACKGROUND, team="T2"))
-    asyncio.run(calls_in(t, p, 500, method="auth.test", lane=Lane.BACKGROUND, team="T1"))
+    asyncio.run(calls(t, p, 5, method="chat.update", lane=Lane.BACKGROUND, team="T2"))
+    asyncio.run(calls(t, p, 500, method="auth.test", lane=Lane.BACKGROUND, team="T1"))
     assert t.now == moment
