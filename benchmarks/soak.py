@@ -431,8 +431,8 @@ class Killer(threading.Thread):
 # ---- settling: chaos off, then what the repair job would do later ---------------------------------------------
 
 
-def wait_calls_quiet(slack: FakeSlack, recall: FakeRecall) -> float:
-    """Until no twin call came for QUIET_SECONDS (bounded by QUIET_BOUND); returns seconds waited."""
+def wait_calls_quiet(slack: FakeSlack, recall: FakeRecall) -> bool:
+    """Until no twin call came for QUIET_SECONDS (bounded by QUIET_BOUND); whether it got quiet."""
     started = time.monotonic()
     last, changed = total_calls(recall, slack), time.monotonic()
     while time.monotonic() - started < QUIET_BOUND:
@@ -441,8 +441,41 @@ def wait_calls_quiet(slack: FakeSlack, recall: FakeRecall) -> float:
         if total != last:
             last, changed = total, now
         elif now - changed >= QUIET_SECONDS:
-            break
-    return time.monotonic() - started
+            return True
+    return False
+
+
+async def due_now(url: str) -> int:
+    """Work the server picks up by itself right now: deliveries and listings that are due (not backing off)."""
+    db = Database.from_url(url)
+    now = utcnow()
+    try:
+        async with db.transaction() as session:
+            deliveries = await session.scalar(
+                select(func.count())
+                .select_from(WebhookDelivery)
+                .where(WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.due_at <= now)
+            )
+            syncs = await session.scalar(
+                select(func.count())
+                .select_from(CalendarSync)
+                .where(
+                    CalendarSync.status == SyncStatus.DUE,
+                    or_(CalendarSync.due_at.is_(None), CalendarSync.due_at <= now),
+                )
+            )
+    finally:
+        await db.dispose()
+    return int(deliveries or 0) + int(syncs or 0)
+
+
+def wait_server_idle(slack: FakeSlack, recall: FakeRecall, db_url: str, *, bound: float) -> bool:
+    """Until the twins are quiet and nothing the server works on by itself is due (bounded)."""
+    started = time.monotonic()
+    while time.monotonic() - started < bound:
+        if wait_calls_quiet(slack, recall) and asyncio.run(due_now(db_url)) == 0:
+            return True
+    return False
 
 
 async def unsettled_meetings(url: str) -> list[str]:
@@ -550,12 +583,15 @@ def settle(
 ) -> dict[str, Any]:
     """Until the database holds no work and the twins are quiet (bounded by SETTLE_BOUND)."""
     started = time.monotonic()
+    # First the server catches up on its own (the backlog the faults left); what is left then is the repair job's.
+    caught_up = wait_server_idle(slack, recall, db_url, bound=SETTLE_BOUND)
+    catch_up_seconds = time.monotonic() - started
     first: dict[str, int] | None = None
     unsettled: list[str] = []
     rounds, repaired, forwarded = 0, 0, 0
     left: dict[str, int] = {}
     while True:
-        wait_calls_quiet(slack, recall)
+        wait_server_idle(slack, recall, db_url, bound=QUIET_BOUND)
         left = asyncio.run(leftovers(db_url))
         if first is None:
             first = left
@@ -565,10 +601,12 @@ def settle(
         rounds += 1
         # Listings and deliveries first (the server rescans for them every lease/4), then the meetings.
         forwarded += asyncio.run(fast_forward(db_url, meetings=False))
-        wait_calls_quiet(slack, recall)
+        wait_server_idle(slack, recall, db_url, bound=QUIET_BOUND)
         forwarded += asyncio.run(fast_forward(db_url, meetings=True))
         repaired += max(0, repair_now(env, workdir, log_path))
     return {
+        "catch_up_seconds": round(catch_up_seconds, 1),
+        "caught_up": caught_up,
         "left_for_repair": first,
         "unsettled_event_ids": unsettled,
         "rounds": rounds,
@@ -1056,6 +1094,11 @@ def print_report(r: dict[str, Any]) -> None:
             f"{sum(faulty['slack_calls'].values())} ({faulty['slack_calls'].get('chat.postMessage', 0)})",
         ),
         row("Recall calls", clean["recall_calls"], faulty["recall_calls"]),
+        row(
+            "catch-up after the last webhook (s)",
+            f"{clean['settle']['catch_up_seconds']}{'' if clean['settle']['caught_up'] else ' (bound)'}",
+            f"{faulty['settle']['catch_up_seconds']}{'' if faulty['settle']['caught_up'] else ' (bound)'}",
+        ),
         row(
             "left for the repair job",
             _left(clean["settle"]["left_for_repair"]),
