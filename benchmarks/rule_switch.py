@@ -28,6 +28,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -92,8 +93,12 @@ def seed(slack: FakeSlack, recall: FakeRecall, members: int, meetings: int) -> l
     return pairs
 
 
-async def send_commands(url: str, slack: FakeSlack, members: int, text: str, round_name: str) -> dict[int, int]:
-    """`/recall <text>` from every member at once (at most CONCURRENCY in flight); returns status counts."""
+async def send_commands(
+    url: str, slack: FakeSlack, members: int, text: str, round_name: str, answers: Counter[str]
+) -> dict[int, int]:
+    """`/recall <text>` from every member at once (at most CONCURRENCY in flight); returns status counts. What the
+    app answered in the HTTP response itself (an immediate reply rather than one through response_url) is counted
+    in ``answers``."""
     statuses: dict[int, int] = {}
     gate = asyncio.Semaphore(CONCURRENCY)
     async with httpx.AsyncClient(timeout=120) as client:
@@ -107,6 +112,12 @@ async def send_commands(url: str, slack: FakeSlack, members: int, text: str, rou
             async with gate:
                 response = await client.post(f"{url}/slack/events", content=body, headers=headers)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            if response.content:
+                try:
+                    answer = response.json().get("text") or response.text
+                except ValueError:
+                    answer = response.text
+                answers[str(answer)[:120]] += 1
 
         await asyncio.gather(*(one(i) for i in range(members)))
     return statuses
@@ -130,7 +141,8 @@ def switch_round(
     slack.reset_calls()
     cpu_before = server.cpu_seconds()
     started = time.monotonic()
-    statuses = asyncio.run(send_commands(server.url, slack, members, text, name))
+    answers: Counter[str] = Counter()
+    statuses = asyncio.run(send_commands(server.url, slack, members, text, name, answers))
     quiet = wait_quiet(recall, slack, db_url, server)
     # wait_quiet returns QUIET_SECONDS after the last twin call: the work ended about then.
     seconds = time.monotonic() - started - QUIET_SECONDS if quiet.reached else None
@@ -151,6 +163,7 @@ def switch_round(
         "slack_update_ratio": round(updates / messages_changed, 3) if messages_changed else None,
         "chat_postMessage": len(slack.calls_to("chat.postMessage")),
         "replies_to_members": replies,
+        "immediate_answers": dict(answers),
         "slack_calls_all": len(slack.calls),
         "server_cpu_seconds": round(server.cpu_seconds() - cpu_before, 1),
         "seconds_to_last_call": round(seconds, 1) if seconds is not None else None,
@@ -198,6 +211,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 rounds.append(result)
             alive = server.alive()
             server.stop()
+            if args.server_log:
+                shutil.copyfile(workdir / "server.log", args.server_log)
             return {
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
                 "revision": revision,
@@ -233,7 +248,8 @@ def print_report(r: dict[str, Any]) -> None:
             f"  Slack chat.update     {one['chat_update']:>6}  minimum {one['messages_that_changed']:>6}"
             f"  ({ratio(one['slack_update_ratio'])})   messages whose content changed",
             f"  Slack chat.postMessage{one['chat_postMessage']:>6}  minimum      0",
-            f"  replies to members    {one['replies_to_members']:>6}  (one per command)",
+            f"  replies to members    {one['replies_to_members']:>6}  (one per command; answered at once: "
+            f"{one.get('immediate_answers') or 'none'})",
             f"  server CPU {one['server_cpu_seconds']} s; last call {one['seconds_to_last_call']} s after the first"
             f" (quiet reached: {one['quiet_reached']})",
         ]
@@ -250,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meetings", type=int, default=40)
     parser.add_argument("--database-url")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--server-log", type=Path, help="keep the server's log here")
     args = parser.parse_args(argv)
     report = run(args)
     print_report(report)
