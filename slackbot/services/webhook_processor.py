@@ -26,8 +26,9 @@ logger = logging.getLogger(__name__)
 HANDLED_EVENTS = frozenset({"calendar.update", "calendar.sync_events"})
 # Webhooks that arrive together (one per calendar) share one listing; wait this long for stragglers.
 DEFAULT_DEBOUNCE = timedelta(milliseconds=300)
-# ... but never for longer than this, so a steady stream of webhooks cannot starve the listings.
-MAX_GATHER = timedelta(seconds=2)
+# ... but never for longer than this after the first of them arrived, so a steady stream of webhooks cannot starve
+# the listings: a burst's listing starts within 2 s of its first webhook (the rest of the 2 s is for claiming it).
+MAX_GATHER = timedelta(seconds=1.5)
 # Deliveries claimed (and, for listings, settled) at once.
 BATCH_SIZE = 100
 
@@ -54,6 +55,8 @@ class DeliveryProcessor:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._listing: asyncio.Task[None] | None = None
+        self._oldest_received: datetime | None = None
 
     def kick(self) -> None:
         """A delivery was stored: process it soon."""
@@ -73,31 +76,69 @@ class DeliveryProcessor:
 
     async def drain(self) -> None:
         """Process everything stored and every listing it asked for, until nothing is left. Deliveries go a batch
-        at a time; webhooks that arrive together share one listing, which starts at most MAX_GATHER after the
-        first of them however long the backlog is."""
+        at a time and keep going while a listing runs beside them (a listing acts on meetings and may take
+        minutes); webhooks that arrive together share one listing, which starts at most MAX_GATHER after the
+        first of them however long the backlog is. Webhooks handled while a listing runs get the next one."""
         loop = asyncio.get_running_loop()
         gather = MAX_GATHER.total_seconds()
         try:
             gathering_since: float | None = None
+            listed = False  # every drain lists at least once: a listing may be due without a delivery (a rescan)
             while True:
                 self._wake.clear()
                 handled = await self._process_batch()
+                if handled and gathering_since is None:
+                    # From the moment the oldest of them arrived, not from when we got to it.
+                    waited = (utcnow() - self._oldest_received).total_seconds() if self._oldest_received else 0.0
+                    gathering_since = loop.time() - min(max(waited, 0.0), gather)
+                if handled and gathering_since is not None and loop.time() - gathering_since < gather:
+                    if handled >= BATCH_SIZE:
+                        continue  # a backlog: keep gathering it into the same listing
+                    if self._debounce:
+                        await asyncio.sleep(self._debounce)
+                        if self._wake.is_set() and loop.time() - gathering_since < gather:
+                            continue  # more webhooks arrived: gather them into the same listing
+                if not self._listing_running() and (gathering_since is not None or not listed):
+                    self._raise_if_listing_failed()
+                    self._listing = asyncio.create_task(self._list_pending())
+                    gathering_since, listed = None, True
                 if handled:
-                    gathering_since = gathering_since or loop.time()
-                    if loop.time() - gathering_since < gather:
-                        if handled >= BATCH_SIZE:
-                            continue  # a backlog: keep gathering it into the same listing
-                        if self._debounce:
-                            await asyncio.sleep(self._debounce)
-                            if self._wake.is_set() and loop.time() - gathering_since < gather:
-                                continue  # more webhooks arrived: gather them into the same listing
-                gathering_since = None
-                report = await self._syncer.run_pending()
-                if not handled and report is None and not self._wake.is_set():
+                    continue  # on with the backlog while the listing runs
+                if self._listing_running():
+                    await self._until_listing_done_or_woken()
+                    continue
+                self._raise_if_listing_failed()
+                if not self._wake.is_set():
                     return
+        except asyncio.CancelledError:
+            if self._listing is not None:
+                self._listing.cancel()  # shutting down: the listing's lease lets another process take it over
+            raise
         finally:
-            if not self._wake.is_set():
+            if not self._wake.is_set() and not self._listing_running():
                 self._idle.set()
+
+    def _listing_running(self) -> bool:
+        return self._listing is not None and not self._listing.done()
+
+    def _raise_if_listing_failed(self) -> None:
+        """A finished listing's failure is raised (and logged by the caller) here, not lost."""
+        listing, self._listing = self._listing, None
+        if listing is not None:
+            listing.result()
+
+    async def _until_listing_done_or_woken(self) -> None:
+        assert self._listing is not None
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({self._listing, woken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            woken.cancel()
+
+    async def _list_pending(self) -> None:
+        """Every listing that is due, one after the other (each coalesces the calendars due when it starts)."""
+        while await self._syncer.run_pending() is not None:
+            pass
 
     async def wait_idle(self) -> None:
         """Until every kicked delivery and the listings it asked for are done (wrap in asyncio.timeout)."""
@@ -112,6 +153,7 @@ class DeliveryProcessor:
             )
         if not batch:
             return 0
+        self._oldest_received = min(d.received_at for d in batch)
         async with leases.holding(self._db, WebhookDelivery, [d.id for d in batch], lease=self._lease):
             listings = [d for d in batch if d.event_type == "calendar.sync_events"]
             rest = [d for d in batch if d.event_type != "calendar.sync_events"]
