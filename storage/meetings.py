@@ -155,15 +155,15 @@ async def finish_reminder(
 async def mark_sharing_key_pending(
     session: AsyncSession, *, team_id: str, keys: Sequence[str], except_event_id: str, now: datetime
 ) -> list[str]:
-    """A bot appeared or went away under ``keys``: colleagues' meetings with that key (that show a message)
-    must say so. Marks them PENDING; returns their event ids."""
+    """A bot appeared or went away under ``keys``: colleagues' meetings with that key must say so. Marks them
+    PENDING; returns their event ids. Also those without a message of their own: their first message may be on
+    its way right now (decided before this bot existed), and the agenda and the Home tab show them too."""
     if not keys:
         return []
     return await mark_pending_where(
         session,
         Meeting.team_id == team_id,
         Meeting.current_key.in_(list(keys)),
-        Meeting.message_ts.is_not(None),
         Meeting.recall_event_id != except_event_id,
         now=now,
     )

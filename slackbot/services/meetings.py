@@ -166,10 +166,10 @@ class MeetingService:
     ) -> Outcome:
         async with self._lock(event_id):
             outcome = await self._reconciler.run(event_id, now=self._now(), click=click, only_if_due=only_if_due)
-        # Meetings this process is acting on right now see the change themselves (their version moved on).
-        others = [other for other in outcome.colleagues if not self._lock(other).locked()]
-        if others:
-            await self._reconcile_all(others)
+        # Colleagues' meetings sharing the bot say so now. One this process is acting on right now is waited for
+        # (its lock) rather than skipped: the change may have landed after that run checked its version.
+        if outcome.colleagues:
+            await self._reconcile_all(outcome.colleagues)
         return outcome
 
     async def _reconcile_all(

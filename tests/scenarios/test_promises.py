@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -16,8 +18,9 @@ from slackbot.registry import Services, build_services
 from slackbot.web.webhook import MAX_BODY_BYTES, read_capped
 from storage.lifecycle import ReconcileStatus
 from storage.models import Meeting, utcnow
+from tests.conftest import TEAM_ID
 from tests.scenarios.harness import WEBHOOK_SECRET, Harness
-from tests.scenarios.test_meetings import ADA, connect, message_for, soon
+from tests.scenarios.test_meetings import ADA, BOB, connect, message_for, soon
 from tests.twins.fake_recall import sign_webhook
 
 
@@ -215,3 +218,38 @@ def test_a_run_that_lost_its_lease_writes_nothing_over_the_process_that_took_ove
     row = meeting_row(h, event["id"])
     assert h.recall.bot_for_event(event["id"]) is None
     assert (row.scheduled_key, row.status, row.claimed_by) == (None, ReconcileStatus.SETTLED, None)
+
+
+def test_a_colleague_copy_whose_first_message_is_on_its_way_still_learns_of_the_bot(h: Harness) -> None:
+    """Ada's rule records everything; Bob has no rule. Both copies of one meeting come in together; Bob's first
+    message is slow to post, so it was decided before Ada's bot existed. It must end up saying Ada's bot covers it."""
+    ada_cal = connect(h, ADA, "ada@acme.test")
+    bob_cal = connect(h, BOB, "bob@acme.test")
+    assert h.slash("rule all", user_id=ADA)[0].status_code == 200
+    start, link = soon(48), "https://meet.google.com/abc-defg-hij"
+    h.recall.add_event(ada_cal, start_time=start, meeting_url=link, title="Shared", attendees=["bob@acme.test"])
+    bob_event = h.recall.add_event(
+        bob_cal,
+        start_time=start,
+        meeting_url=link,
+        title="Shared",
+        organizer_email="ada@acme.test",
+        self_response="accepted",
+    )
+    bob_dm = h.slack.dm_channel(TEAM_ID, BOB)
+    original = h.slack.handle_api
+
+    def slow_for_bob(method: str, **kw: Any) -> Any:
+        if method == "chat.postMessage" and bob_dm in kw["body"].decode() + kw["query"]:
+            time.sleep(1.5)  # outside the twin's lock: only Bob's posts are slow
+        return original(method, **kw)
+
+    h.slack.handle_api = slow_for_bob  # type: ignore[method-assign]
+    h.webhook(h.recall.sync_events_payload(ada_cal), wait=False)
+    h.sync(bob_cal)
+    h.wait_idle()
+
+    message = message_for(h, BOB, bob_event["id"])
+    assert "covered by a colleague" in message.text
+    row = meeting_row(h, bob_event["id"])
+    assert row.status is ReconcileStatus.SETTLED
