@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -36,6 +37,17 @@ def from_home(body: dict[str, Any]) -> bool:
     return (body.get("container") or {}).get("type") == "view" or body.get("view") is not None
 
 
+def _clicked(body: dict[str, Any], known: Mapping[str, object]) -> tuple[str, str]:
+    """The clicked button's action id and meeting (event id); a button we do not know, or a value that cannot be a
+    meeting of ours, is answered like a meeting that is not the member's."""
+    action = (body.get("actions") or [{}])[0]
+    action_id = action.get("action_id", "")
+    event_id = action.get("value") or ""
+    if action_id not in known or not event_id or len(event_id) > MAX_EVENT_ID:
+        raise NotYourMeeting(event_id[:MAX_EVENT_ID])
+    return action_id, event_id
+
+
 class MeetingButtons:
     def __init__(self, services: Services) -> None:
         self._services = services
@@ -44,11 +56,7 @@ class MeetingButtons:
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond | None, requester: Requester
     ) -> None:
         await ack()
-        action = (body.get("actions") or [{}])[0]
-        action_id = action.get("action_id", "")
-        event_id = action.get("value") or ""
-        if action_id not in CHOICES or not event_id or len(event_id) > MAX_EVENT_ID:
-            raise NotYourMeeting(event_id[:MAX_EVENT_ID])
+        action_id, event_id = _clicked(body, CHOICES)
         outcome = await self._services.meetings.choose(
             requester=requester, event_id=event_id, choice=CHOICES[action_id]
         )
@@ -75,11 +83,7 @@ class MeetingButtons:
     ) -> None:
         """Record every occurrence / never record this series / forget that choice."""
         await ack()
-        action = (body.get("actions") or [{}])[0]
-        action_id = action.get("action_id", "")
-        event_id = action.get("value") or ""
-        if action_id not in SERIES_CHOICES or not event_id or len(event_id) > MAX_EVENT_ID:
-            raise NotYourMeeting(event_id[:MAX_EVENT_ID])
+        action_id, event_id = _clicked(body, SERIES_CHOICES)
         choice = SERIES_CHOICES[action_id]
         try:
             marked = await self._services.policy.choose_series(requester, event_id=event_id, choice=choice)
