@@ -11,11 +11,13 @@ process transactions queue for one lock in the order they arrive instead of poll
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -36,10 +38,47 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+class _SQLiteConnection(aiosqlite.Connection):
+    """aiosqlite's connection, safe to close after it was stopped.
+
+    When a task is cancelled in the middle of a query, SQLAlchemy terminates the connection: it starts a
+    graceful ``close()`` in a shielded task and, being cancelled itself, also force-stops the worker thread.
+    ``close()`` ends by asking that thread to stop once more and waits for its answer; the thread has already
+    left, so the wait never ends and the event loop cannot shut down (seen with SQLAlchemy 2.1 and aiosqlite
+    0.22.1: a test session and a stopping server both hung). A second stop here answers at once instead.
+    """
+
+    _stop_requested = False
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        if self._stop_requested:
+            return None
+        self._stop_requested = True
+        return super().stop()
+
+
+def _sqlite_creator(engine_url: str, connect_args: dict[str, Any]) -> Any:
+    """An ``async_creator`` opening :class:`_SQLiteConnection`s with the arguments the URL asks for."""
+    from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+
+    args, options = SQLiteDialect_aiosqlite().create_connect_args(make_url(engine_url))
+    options = {**options, **connect_args}
+
+    async def connect() -> aiosqlite.Connection:
+        connection = _SQLiteConnection(lambda: sqlite3.connect(*args, **options), iter_chunk_size=64)
+        # As SQLAlchemy does for the connections it opens itself: a connection nobody closed must not keep
+        # the interpreter from exiting.
+        connection._thread.daemon = True
+        return await connection
+
+    return connect
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     async_url = async_database_url(url)
     if is_sqlite(url):
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        connect_args = {"timeout": 30} | kwargs.pop("connect_args", {})
+        kwargs.setdefault("async_creator", _sqlite_creator(async_url, connect_args))
     else:
         kwargs.setdefault("pool_pre_ping", True)
     engine = create_async_engine(async_url, **kwargs)

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from sqlalchemy import select, text
 
-from storage.db import Database
+from storage.db import Database, create_engine
 from storage.models import Member
 
 TASKS = 40
@@ -72,3 +72,48 @@ async def test_sqlite_uses_wal_and_refuses_a_nested_transaction(db: Database) ->
                 pass  # pragma: no cover
     await seed(db)  # the refused one left nothing held
     assert await hour(db) == 0
+
+
+async def test_a_connection_stopped_while_it_closes_still_closes(database_url: str) -> None:
+    """What SQLAlchemy does to a connection whose task was cancelled mid-query: a graceful close in its own task,
+    and a forced stop beside it. Both must finish; with aiosqlite's own connection the close waited forever
+    for a worker thread that had already left, and the event loop could not shut down."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            closing = asyncio.create_task(driver.close())
+            await asyncio.sleep(0)  # the close has queued its request to the worker thread
+            driver.stop()  # the forced stop, queued behind it
+            async with asyncio.timeout(5):
+                await closing
+            await connection.invalidate()
+    finally:
+        await engine.dispose()
+
+
+async def test_cancelling_a_query_leaves_nothing_that_blocks_shutdown(database_url: str) -> None:
+    """A query cancelled half-way (a request abandoned, a listing cut short, a server stopping) lets every task
+    end, so the loop can close."""
+    engine = create_engine(database_url)
+    slow = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT count(*) FROM n"
+
+    async def query() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(text(slow))
+
+    try:
+        for _ in range(3):
+            task = asyncio.create_task(query())
+            await asyncio.sleep(0.05)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        await engine.dispose()
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    async with asyncio.timeout(5):
+        await asyncio.gather(*others, return_exceptions=True)
