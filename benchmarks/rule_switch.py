@@ -64,6 +64,7 @@ from tests.twins.fake_recall import FakeRecall  # noqa: E402
 from tests.twins.fake_slack import FakeSlack, sign_slack_request, slash_command_body  # noqa: E402
 
 BOT_PATH = "/bot/"
+REPLY_TIMEOUT = 900.0  # seconds for every member's reply to a round's command
 
 
 def seed(slack: FakeSlack, recall: FakeRecall, members: int, meetings: int) -> list[tuple[str, str]]:
@@ -123,6 +124,21 @@ async def send_commands(
     return statuses
 
 
+def replies_so_far(slack: FakeSlack, members: int, name: str) -> int:
+    return sum(1 for i in range(members) if slack.response_posts(f"{name}-{user_id(i + 1)}"))
+
+
+def wait_replies(slack: FakeSlack, members: int, name: str, answers: Counter[str], server: Server) -> bool:
+    """Until every command not answered at once has its reply (bounded by REPLY_TIMEOUT)."""
+    expected = members - sum(answers.values())
+    deadline = time.monotonic() + REPLY_TIMEOUT
+    while time.monotonic() < deadline and server.alive():
+        if replies_so_far(slack, members, name) >= expected:
+            return True
+        time.sleep(0.25)
+    return False
+
+
 def snapshot(slack: FakeSlack, recall: FakeRecall, channels: set[str]) -> dict[str, Any]:
     """Each message's blocks and each event's bot key, to count what really changed."""
     messages = {
@@ -143,6 +159,9 @@ def switch_round(
     started = time.monotonic()
     answers: Counter[str] = Counter()
     statuses = asyncio.run(send_commands(server.url, slack, members, text, name, answers))
+    # A round is over when every member has had their reply (through response_url) and the twins are quiet:
+    # a round that changes nothing makes almost no Web API call, so quiet alone would end it too early.
+    replied = wait_replies(slack, members, name, answers, server)
     quiet = wait_quiet(recall, slack, db_url, server)
     # wait_quiet returns QUIET_SECONDS after the last twin call: the work ended about then.
     seconds = time.monotonic() - started - QUIET_SECONDS if quiet.reached else None
@@ -163,6 +182,7 @@ def switch_round(
         "slack_update_ratio": round(updates / messages_changed, 3) if messages_changed else None,
         "chat_postMessage": len(slack.calls_to("chat.postMessage")),
         "replies_to_members": replies,
+        "every_member_replied": replied,
         "immediate_answers": dict(answers),
         "slack_calls_all": len(slack.calls),
         "server_cpu_seconds": round(server.cpu_seconds() - cpu_before, 1),
@@ -249,7 +269,7 @@ def print_report(r: dict[str, Any]) -> None:
             f"  ({ratio(one['slack_update_ratio'])})   messages whose content changed",
             f"  Slack chat.postMessage{one['chat_postMessage']:>6}  minimum      0",
             f"  replies to members    {one['replies_to_members']:>6}  (one per command; answered at once: "
-            f"{one.get('immediate_answers') or 'none'})",
+            f"{one.get('immediate_answers') or 'none'}; every member replied: {one.get('every_member_replied')})",
             f"  server CPU {one['server_cpu_seconds']} s; last call {one['seconds_to_last_call']} s after the first"
             f" (quiet reached: {one['quiet_reached']})",
         ]
