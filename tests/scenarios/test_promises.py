@@ -220,6 +220,41 @@ def test_a_run_that_lost_its_lease_writes_nothing_over_the_process_that_took_ove
     assert (row.scheduled_key, row.status, row.claimed_by) == (None, ReconcileStatus.SETTLED, None)
 
 
+def test_a_run_that_lost_its_lease_still_keeps_the_members_click(h: Harness) -> None:
+    """The same stall, but the process that took over did not change the member's choice: the click is a fact
+    only the stalled run knows, so it is written, and the meeting is left due for the next run to show."""
+    cal = connect(h, ADA, "ada@acme.test")
+    event = h.recall.add_event(cal, start_time=soon(30), title="Stalled")
+    h.sync(cal)
+    hold = h.recall.hold("POST", f"/api/v2/calendar-events/{event['id']}/bot/")
+    clicking = threading.Thread(
+        target=h.click, kwargs={"action_id": "schedule_bot", "value": event["id"], "user_id": ADA}
+    )
+    clicking.start()
+    try:
+        assert hold.entered.wait(10), "the click never reached Recall"
+        h.execute(
+            update(Meeting)
+            .where(Meeting.recall_event_id == event["id"])
+            .values(claimed_by="other-replica", claimed_until=utcnow() + timedelta(minutes=1))
+        )
+    finally:
+        h.recall.release_holds()
+        clicking.join(20)
+    assert not clicking.is_alive()
+
+    row = meeting_row(h, event["id"])
+    assert row.claimed_by == "other-replica" and row.choice == "schedule"
+    assert row.status is ReconcileStatus.PENDING and row.rendered_hash is None
+    assert row.message_ts is not None  # the message the sync posted is still the meeting's
+
+    h.execute(update(Meeting).values(claimed_until=utcnow() - timedelta(seconds=1)))
+    assert h.run(h.services.meetings.repair) == 1
+    row = meeting_row(h, event["id"])
+    assert h.recall.bot_for_event(event["id"]) is not None
+    assert (row.choice, row.status, row.scheduled_key) == ("schedule", ReconcileStatus.SETTLED, row.current_key)
+
+
 def test_a_colleague_copy_whose_first_message_is_on_its_way_still_learns_of_the_bot(h: Harness) -> None:
     """Ada's rule records everything; Bob has no rule. Both copies of one meeting come in together; Bob's first
     message is slow to post, so it was decided before Ada's bot existed. It must end up saying Ada's bot covers it."""

@@ -8,7 +8,7 @@ from datetime import timedelta
 from storage import connections, leases
 from storage import meetings as repo
 from storage.db import Database
-from storage.lifecycle import ReconcileStatus
+from storage.lifecycle import ReconcileStatus, ReminderStatus
 from storage.models import CalendarConnection, Meeting
 from tests.storage.conftest import NOW, add_meeting, add_member
 
@@ -133,3 +133,27 @@ async def test_meetings_long_over_are_deleted(db: Database) -> None:
     async with db.transaction() as session:
         assert await repo.delete_ended_meetings(session, before=NOW - timedelta(days=30)) == 1
         assert await repo.get_meeting(session, "old") is None
+
+
+async def test_reminder_candidates_start_within_the_lead_not_yet_reminded(db: Database) -> None:
+    connection = await add_member(db)
+    lead = timedelta(minutes=30)
+    at = {
+        "started": NOW,  # starting right now: too late
+        "soon": NOW + timedelta(minutes=10),
+        "first": NOW + timedelta(minutes=5),
+        "edge": NOW + lead,  # exactly the lead away: in
+        "later": NOW + lead + timedelta(seconds=1),
+    }
+    for event_id, start in at.items():
+        await add_meeting(db, connection, event_id, start_time=start, end_time=start + timedelta(hours=1))
+    await add_meeting(db, connection, "sent", start_time=NOW + timedelta(minutes=15), reminder=ReminderStatus.SENT)
+    await add_meeting(
+        db, connection, "sending", start_time=NOW + timedelta(minutes=15), reminder=ReminderStatus.SENDING
+    )
+    await add_meeting(db, connection, "deleted", start_time=NOW + timedelta(minutes=15), is_deleted=True)
+    async with db.transaction() as session:
+        found = await repo.reminder_candidates(session, now=NOW, lead=lead)
+        first_only = await repo.reminder_candidates(session, now=NOW, lead=lead, limit=1)
+    assert found == ["first", "soon", "edge"]  # soonest first
+    assert first_only == ["first"]
