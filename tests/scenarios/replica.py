@@ -3,16 +3,19 @@ the app's services against the same database and twins as the test, and prints w
 
 Jobs: ``{"settings": {...}, "action": "sync", "calendar_id": "..."}`` lists the calendar's events and stores
 them (as a webhook would); ``{"settings": {...}, "action": "choose", "team_id", "user_id", "event_id",
-"choice"}`` is a member's click ("schedule", "skip" or null for undo)."""
+"choice"}`` is a member's click ("schedule", "skip" or null for undo); ``{"settings": {...}, "action":
+"daily_jobs", "now": "<ISO instant>"}`` runs the agenda and reminder jobs once, with the app's clock at ``now``."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sys
+from datetime import datetime
 from typing import Any
 
 from recall.client import RecallClient
+from slackbot import jobs
 from slackbot.meetings.decision import Choice
 from slackbot.registry import build_services
 from slackbot.requester import Requester
@@ -24,7 +27,11 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
     recall = RecallClient(
         api_key=settings.recall_api_key, base_url=settings.recall_base_url, backoff_base=0.001, backoff_cap=0.01
     )
-    services = build_services(settings, recall=recall)
+    if "now" in job:
+        now = datetime.fromisoformat(job["now"])
+        services = build_services(settings, recall=recall, clock=lambda: now)
+    else:
+        services = build_services(settings, recall=recall)
     try:
         if job["action"] == "sync":
             pages = recall.iter_calendar_event_pages(calendar_id=job["calendar_id"])
@@ -35,6 +42,9 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
             choice = Choice(job["choice"]) if job["choice"] else None
             outcome = await services.meetings.choose(requester=requester, event_id=job["event_id"], choice=choice)
             return {"deferred": outcome.deferred, "error": type(outcome.error).__name__ if outcome.error else None}
+        if job["action"] == "daily_jobs":
+            await asyncio.gather(jobs.send_agendas(services), jobs.send_reminders(services))
+            return {"done": True}
         raise SystemExit(f"unknown action {job['action']!r}")
     finally:
         await services.aclose()

@@ -5,6 +5,7 @@ Through `/slack/events` and the jobs, with the app's clock moved instead of slep
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from storage.models import Digest, Meeting, Member
 from tests.conftest import TEAM_ID
 from tests.scenarios.harness import Harness
 from tests.scenarios.test_meetings import ADA, buttons, connect, message_for, soon
+from tests.scenarios.test_replicas import other_replica
 from tests.scenarios.test_rules import say
 from tests.twins.fake_slack import Message, checkboxes_action, select_action
 
@@ -267,6 +269,32 @@ def test_two_processes_send_one_agenda_and_one_reminder(h: Harness) -> None:
             await other.aclose()
 
     h.run(both)
+    new = h.dms(ADA)[before:]
+    assert sum("Your meetings today" in str(m.blocks) for m in new) == 1
+    assert sum("Starts in 30 minutes" in str(m.blocks) for m in new) == 1
+    assert len(new) == 2
+
+
+def test_two_os_processes_send_one_agenda_and_one_reminder(h: Harness) -> None:
+    """The same with a real second process (its own interpreter, engine and scheduler run) on the same database."""
+    cal = connect(h, ADA, "ada@acme.test")
+    run(h, jobs.refresh_profiles)
+    morning = next_weekday(time(9, 50))
+    h.recall.add_event(cal, start_time=morning + timedelta(minutes=25), title="Soon")
+    h.sync(cal)
+    h.clock.set(morning)
+    before = len(h.dms(ADA))
+
+    other = threading.Thread(
+        target=other_replica, args=(h,), kwargs={"action": "daily_jobs", "now": h.clock().isoformat()}
+    )
+    other.start()
+    try:
+        run(h, lambda services: asyncio.gather(jobs.send_agendas(services), jobs.send_reminders(services)))
+    finally:
+        other.join(60)
+    assert not other.is_alive()
+    run(h, jobs.send_agendas)  # and once more here, after both
     new = h.dms(ADA)[before:]
     assert sum("Your meetings today" in str(m.blocks) for m in new) == 1
     assert sum("Starts in 30 minutes" in str(m.blocks) for m in new) == 1
