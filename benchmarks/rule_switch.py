@@ -39,6 +39,7 @@ for path in (ROOT, ROOT / "benchmarks"):
         sys.path.insert(0, str(path))
 
 import httpx  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 from sync_fanout import (  # noqa: E402
     BOT_TOKEN,
     CONCURRENCY,
@@ -60,6 +61,9 @@ from sync_fanout import (  # noqa: E402
     wait_quiet,
 )
 
+from storage.db import Database  # noqa: E402
+from storage.lifecycle import ReconcileStatus  # noqa: E402
+from storage.models import Meeting  # noqa: E402
 from tests.twins.fake_recall import FakeRecall  # noqa: E402
 from tests.twins.fake_slack import FakeSlack, sign_slack_request, slash_command_body  # noqa: E402
 
@@ -124,6 +128,19 @@ async def send_commands(
     return statuses
 
 
+async def meetings_pending(url: str) -> int:
+    """Meetings marked to be decided again and not yet acted on, as the server's database says."""
+    db = Database.from_url(url)
+    try:
+        async with db.transaction() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(Meeting).where(Meeting.status == ReconcileStatus.PENDING)
+            )
+    finally:
+        await db.dispose()
+    return int(count or 0)
+
+
 def replies_so_far(slack: FakeSlack, members: int, name: str) -> int:
     return sum(1 for i in range(members) if slack.response_posts(f"{name}-{user_id(i + 1)}"))
 
@@ -162,7 +179,12 @@ def switch_round(
     # A round is over when every member has had their reply (through response_url) and the twins are quiet:
     # a round that changes nothing makes almost no Web API call, so quiet alone would end it too early.
     replied = wait_replies(slack, members, name, answers, server)
+    # The reply comes first and the meetings are acted on after it: the round is over when none is pending.
     quiet = wait_quiet(recall, slack, db_url, server)
+    deadline = time.monotonic() + REPLY_TIMEOUT
+    while (left := asyncio.run(meetings_pending(db_url))) and time.monotonic() < deadline and server.alive():
+        time.sleep(1)
+        quiet = wait_quiet(recall, slack, db_url, server)
     # wait_quiet returns QUIET_SECONDS after the last twin call: the work ended about then.
     seconds = time.monotonic() - started - QUIET_SECONDS if quiet.reached else None
     after = snapshot(slack, recall, channels)
@@ -188,6 +210,7 @@ def switch_round(
         "server_cpu_seconds": round(server.cpu_seconds() - cpu_before, 1),
         "seconds_to_last_call": round(seconds, 1) if seconds is not None else None,
         "quiet_reached": quiet.reached,
+        "meetings_left_pending": left,
     }
 
 
@@ -271,7 +294,7 @@ def print_report(r: dict[str, Any]) -> None:
             f"  replies to members    {one['replies_to_members']:>6}  (one per command; answered at once: "
             f"{one.get('immediate_answers') or 'none'}; every member replied: {one.get('every_member_replied')})",
             f"  server CPU {one['server_cpu_seconds']} s; last call {one['seconds_to_last_call']} s after the first"
-            f" (quiet reached: {one['quiet_reached']})",
+            f" (quiet reached: {one['quiet_reached']}; meetings left pending: {one.get('meetings_left_pending')})",
         ]
     lines += [
         "",
