@@ -179,10 +179,9 @@ async def test_a_declared_length_over_the_cap_is_refused_before_reading() -> Non
     assert len(await read_capped(Request(exact, receive_exact))) == MAX_BODY_BYTES
 
 
-def test_a_run_that_lost_its_lease_writes_nothing_over_the_process_that_took_over(h: Harness) -> None:
-    """This process stalls in Recall past its lease; another takes the meeting over and stores the member's skip.
-    The stalled run must not write its choice or its view of the message back; it records only the bot call it
-    made, and leaves the meeting due, so the next run removes the bot the member no longer wants."""
+def stall_a_click_while_another_process_takes_over(h: Harness, **taken_over: Any) -> str:
+    """Ada clicks Schedule on a synced meeting; while the click waits in Recall, another process takes the meeting
+    over (its lease, plus ``taken_over``). Returns the meeting's event id once the stalled click has finished."""
     cal = connect(h, ADA, "ada@acme.test")
     event = h.recall.add_event(cal, start_time=soon(30), title="Stalled")
     h.sync(cal)
@@ -196,62 +195,51 @@ def test_a_run_that_lost_its_lease_writes_nothing_over_the_process_that_took_ove
         h.execute(
             update(Meeting)
             .where(Meeting.recall_event_id == event["id"])
-            .values(
-                claimed_by="other-replica",
-                claimed_until=utcnow() + timedelta(minutes=1),
-                choice="skip",
-                rendered_hash="what-the-other-replica-showed",
-            )
+            .values(claimed_by="other-replica", claimed_until=utcnow() + timedelta(minutes=1), **taken_over)
         )
     finally:
         h.recall.release_holds()
         clicking.join(20)
     assert not clicking.is_alive()
+    return str(event["id"])
 
-    row = meeting_row(h, event["id"])
+
+def the_other_run_is_over(h: Harness) -> None:
+    h.execute(update(Meeting).values(claimed_until=utcnow() - timedelta(seconds=1)))
+
+
+def test_a_run_that_lost_its_lease_writes_nothing_over_the_process_that_took_over(h: Harness) -> None:
+    """This process stalls in Recall past its lease; another takes the meeting over and stores the member's skip.
+    The stalled run must not write its choice or its view of the message back; it records only the bot call it
+    made, and leaves the meeting due, so the next run removes the bot the member no longer wants."""
+    event_id = stall_a_click_while_another_process_takes_over(
+        h, choice="skip", rendered_hash="what-the-other-replica-showed"
+    )
+    row = meeting_row(h, event_id)
     assert row.claimed_by == "other-replica" and row.choice == "skip"
     assert row.status is ReconcileStatus.PENDING and row.rendered_hash is None
-    assert h.recall.bot_for_event(event["id"]) is not None and row.scheduled_key == row.current_key
+    assert h.recall.bot_for_event(event_id) is not None and row.scheduled_key == row.current_key
 
-    h.execute(update(Meeting).values(claimed_until=utcnow() - timedelta(seconds=1)))  # the other run is over
+    the_other_run_is_over(h)
     assert h.run(h.services.meetings.repair) == 1
-    row = meeting_row(h, event["id"])
-    assert h.recall.bot_for_event(event["id"]) is None
+    row = meeting_row(h, event_id)
+    assert h.recall.bot_for_event(event_id) is None
     assert (row.scheduled_key, row.status, row.claimed_by) == (None, ReconcileStatus.SETTLED, None)
 
 
 def test_a_run_that_lost_its_lease_still_keeps_the_members_click(h: Harness) -> None:
     """The same stall, but the process that took over did not change the member's choice: the click is a fact
     only the stalled run knows, so it is written, and the meeting is left due for the next run to show."""
-    cal = connect(h, ADA, "ada@acme.test")
-    event = h.recall.add_event(cal, start_time=soon(30), title="Stalled")
-    h.sync(cal)
-    hold = h.recall.hold("POST", f"/api/v2/calendar-events/{event['id']}/bot/")
-    clicking = threading.Thread(
-        target=h.click, kwargs={"action_id": "schedule_bot", "value": event["id"], "user_id": ADA}
-    )
-    clicking.start()
-    try:
-        assert hold.entered.wait(10), "the click never reached Recall"
-        h.execute(
-            update(Meeting)
-            .where(Meeting.recall_event_id == event["id"])
-            .values(claimed_by="other-replica", claimed_until=utcnow() + timedelta(minutes=1))
-        )
-    finally:
-        h.recall.release_holds()
-        clicking.join(20)
-    assert not clicking.is_alive()
-
-    row = meeting_row(h, event["id"])
+    event_id = stall_a_click_while_another_process_takes_over(h)
+    row = meeting_row(h, event_id)
     assert row.claimed_by == "other-replica" and row.choice == "schedule"
     assert row.status is ReconcileStatus.PENDING and row.rendered_hash is None
     assert row.message_ts is not None  # the message the sync posted is still the meeting's
 
-    h.execute(update(Meeting).values(claimed_until=utcnow() - timedelta(seconds=1)))
+    the_other_run_is_over(h)
     assert h.run(h.services.meetings.repair) == 1
-    row = meeting_row(h, event["id"])
-    assert h.recall.bot_for_event(event["id"]) is not None
+    row = meeting_row(h, event_id)
+    assert h.recall.bot_for_event(event_id) is not None
     assert (row.choice, row.status, row.scheduled_key) == ("schedule", ReconcileStatus.SETTLED, row.current_key)
 
 

@@ -245,13 +245,18 @@ def test_no_reminder_too_late_or_when_off(h: Harness) -> None:
     assert any("`/recall remind on`" in t for t in say(h, "remind maybe"))
 
 
-def test_two_processes_send_one_agenda_and_one_reminder(h: Harness) -> None:
+def a_working_morning_with_a_meeting_soon(h: Harness) -> None:
+    """Ada connected; 09:50 on a weekday, her agenda due and a meeting nobody decided starting in 25 minutes."""
     cal = connect(h, ADA, "ada@acme.test")
     run(h, jobs.refresh_profiles)
     morning = next_weekday(time(9, 50))
     h.recall.add_event(cal, start_time=morning + timedelta(minutes=25), title="Soon")
     h.sync(cal)
     h.clock.set(morning)
+
+
+def test_two_processes_send_one_agenda_and_one_reminder(h: Harness) -> None:
+    a_working_morning_with_a_meeting_soon(h)
     recall = RecallClient(api_key=h.recall.api_key, base_url=h.recall.base_url, backoff_base=0.001, backoff_cap=0.01)
     other = build_services(h.settings, recall=recall, clock=h.clock)
     before = len(h.dms(ADA))
@@ -277,12 +282,7 @@ def test_two_processes_send_one_agenda_and_one_reminder(h: Harness) -> None:
 
 def test_two_os_processes_send_one_agenda_and_one_reminder(h: Harness) -> None:
     """The same with a real second process (its own interpreter, engine and scheduler run) on the same database."""
-    cal = connect(h, ADA, "ada@acme.test")
-    run(h, jobs.refresh_profiles)
-    morning = next_weekday(time(9, 50))
-    h.recall.add_event(cal, start_time=morning + timedelta(minutes=25), title="Soon")
-    h.sync(cal)
-    h.clock.set(morning)
+    a_working_morning_with_a_meeting_soon(h)
     before = len(h.dms(ADA))
 
     other = threading.Thread(
