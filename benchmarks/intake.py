@@ -48,6 +48,7 @@ from sync_fanout import (  # noqa: E402
     WEBHOOK_SECRET,
     BenchDatabase,
     Server,
+    count_rows,
     free_port,
     git_revision,
     log,
@@ -57,7 +58,6 @@ from sync_fanout import (  # noqa: E402
     server_env,
 )
 
-from storage.db import Database  # noqa: E402
 from storage.lifecycle import DeliveryStatus  # noqa: E402
 from storage.models import WebhookDelivery  # noqa: E402
 from tests.twins.fake_recall import FakeRecall, sign_webhook  # noqa: E402
@@ -128,15 +128,10 @@ def run_bare(args: argparse.Namespace, workdir: Path, bodies: list[tuple[bytes, 
 
 
 async def processed(url: str) -> int:
-    db = Database.from_url(url)
-    try:
-        async with db.transaction() as session:
-            done = await session.scalar(
-                select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.DONE)
-            )
-    finally:
-        await db.dispose()
-    return int(done or 0)
+    (done,) = await count_rows(
+        url, select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.DONE)
+    )
+    return done
 
 
 def run_app(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:

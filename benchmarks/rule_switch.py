@@ -50,6 +50,7 @@ from sync_fanout import (  # noqa: E402
     TEAM_NAME,
     BenchDatabase,
     Server,
+    count_rows,
     git_revision,
     log,
     ratio,
@@ -61,7 +62,6 @@ from sync_fanout import (  # noqa: E402
     wait_quiet,
 )
 
-from storage.db import Database  # noqa: E402
 from storage.lifecycle import ReconcileStatus  # noqa: E402
 from storage.models import Meeting  # noqa: E402
 from tests.twins.fake_recall import FakeRecall  # noqa: E402
@@ -130,15 +130,10 @@ async def send_commands(
 
 async def meetings_pending(url: str) -> int:
     """Meetings marked to be decided again and not yet acted on, as the server's database says."""
-    db = Database.from_url(url)
-    try:
-        async with db.transaction() as session:
-            count = await session.scalar(
-                select(func.count()).select_from(Meeting).where(Meeting.status == ReconcileStatus.PENDING)
-            )
-    finally:
-        await db.dispose()
-    return int(count or 0)
+    (count,) = await count_rows(
+        url, select(func.count()).select_from(Meeting).where(Meeting.status == ReconcileStatus.PENDING)
+    )
+    return count
 
 
 def replies_so_far(slack: FakeSlack, members: int, name: str) -> int:
@@ -180,11 +175,12 @@ def switch_round(
     # a round that changes nothing makes almost no Web API call, so quiet alone would end it too early.
     replied = wait_replies(slack, members, name, answers, server)
     # The reply comes first and the meetings are acted on after it: the round is over when none is pending.
-    quiet = wait_quiet(recall, slack, db_url, server)
     deadline = time.monotonic() + REPLY_TIMEOUT
-    while (left := asyncio.run(meetings_pending(db_url))) and time.monotonic() < deadline and server.alive():
-        time.sleep(1)
+    while True:
         quiet = wait_quiet(recall, slack, db_url, server)
+        left = asyncio.run(meetings_pending(db_url))
+        if not left or time.monotonic() >= deadline or not server.alive():
+            break
     # wait_quiet returns QUIET_SECONDS after the last twin call: the work ended about then.
     seconds = time.monotonic() - started - QUIET_SECONDS if quiet.reached else None
     after = snapshot(slack, recall, channels)

@@ -179,22 +179,25 @@ async def seed_members(url: str, calendars: list[tuple[str, str]], *, connected_
         await db.dispose()
 
 
-async def backlog(url: str) -> tuple[int, int]:
-    """(unprocessed webhook deliveries, calendars with a pending sync) as the server's database says."""
-    db = Database.from_url(url)  # one per call: each asyncio.run() is a new event loop
+async def count_rows(url: str, *queries: Any) -> tuple[int, ...]:
+    """``SELECT count(*)`` for each query, read from the server's database (its own engine: each asyncio.run()
+    is a new event loop)."""
+    db = Database.from_url(url)
     try:
         async with db.transaction() as session:
-            deliveries = await session.scalar(
-                select(func.count())
-                .select_from(WebhookDelivery)
-                .where(WebhookDelivery.status == DeliveryStatus.PENDING)
-            )
-            pending = await session.scalar(
-                select(func.count()).select_from(CalendarSync).where(CalendarSync.status == SyncStatus.DUE)
-            )
+            return tuple([int(await session.scalar(query) or 0) for query in queries])
     finally:
         await db.dispose()
-    return int(deliveries or 0), int(pending or 0)
+
+
+async def backlog(url: str) -> tuple[int, int]:
+    """(unprocessed webhook deliveries, calendars with a pending sync) as the server's database says."""
+    deliveries, pending = await count_rows(
+        url,
+        select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.PENDING),
+        select(func.count()).select_from(CalendarSync).where(CalendarSync.status == SyncStatus.DUE),
+    )
+    return deliveries, pending
 
 
 # ---- the server ------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from slackbot.meetings.decision import Choice
 from slackbot.registry import build_services
 from slackbot.requester import Requester
 from slackbot.settings import Settings
+from storage.models import utcnow
 
 
 async def run(job: dict[str, Any]) -> dict[str, Any]:
@@ -27,11 +28,8 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
     recall = RecallClient(
         api_key=settings.recall_api_key, base_url=settings.recall_base_url, backoff_base=0.001, backoff_cap=0.01
     )
-    if "now" in job:
-        now = datetime.fromisoformat(job["now"])
-        services = build_services(settings, recall=recall, clock=lambda: now)
-    else:
-        services = build_services(settings, recall=recall)
+    now = datetime.fromisoformat(job["now"]) if "now" in job else None
+    services = build_services(settings, recall=recall, clock=(lambda: now) if now else utcnow)
     try:
         if job["action"] == "sync":
             pages = recall.iter_calendar_event_pages(calendar_id=job["calendar_id"])
