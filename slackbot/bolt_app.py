@@ -30,7 +30,7 @@ from slackbot.words import meetings as meeting_words
 logger = logging.getLogger(__name__)
 
 # Kept equal to manifest.yml's oauth_config.scopes.bot (tests/test_manifest.py checks).
-BOT_SCOPES = ("commands", "chat:write", "im:write", "users:read")
+BOT_SCOPES = ("commands", "chat:write", "im:write", "im:history", "users:read")
 
 
 def slack_authorize_url(api_url: str) -> str:

@@ -197,6 +197,17 @@ async def claim_meeting(
     return bool(await leases.claim(session, Meeting, [event_id], owner=owner, lease=lease, now=now, where=where))
 
 
+async def note_post_sent(session: AsyncSession, event_id: str, *, owner: str, at: datetime, channel: str) -> None:
+    """A first message for the meeting is leaving now for ``channel`` (see `Meeting.post_sent_at`); only while
+    ``owner`` holds the meeting."""
+    await session.execute(
+        update(Meeting)
+        .where(Meeting.recall_event_id == event_id, Meeting.claimed_by == owner, Meeting.message_ts.is_(None))
+        .values(post_sent_at=at, channel_id=channel)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def forget_bots(session: AsyncSession, *, connection_id: int, now: datetime) -> list[str]:
     """Recall unscheduled a disconnected calendar's bots: forget ours, so they are scheduled again on reconnect."""
     result = await session.execute(

@@ -297,6 +297,9 @@ class Meeting(LeaseColumns, Base):
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     rendered_hash: Mapped[str | None] = mapped_column(String(64))
+    # A first message was sent at this (wall-clock) time and no answer has recorded it yet: a crash or a lost
+    # reply. Before posting again, the DM's history is searched for it (Slack may have taken it).
+    post_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[ReconcileStatus] = mapped_column(status_column(ReconcileStatus), default=ReconcileStatus.PENDING)
     # When to act on it next (PENDING: now; RETRYING: after the back-off; SETTLED: when it ends, or never).
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

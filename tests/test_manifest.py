@@ -30,8 +30,9 @@ from slackbot.words.commands import USAGE
 from tests.twins.slack_contract import contracts_dir
 
 PUBLIC_URL = "https://bot.example.org"
-# The narrowest scopes for: /recall, DMs opened and posted by the bot, a member's timezone and name.
-ALLOWED_BOT_SCOPES = {"commands", "chat:write", "im:write", "users:read"}
+# The narrowest scopes for: /recall, DMs opened and posted by the bot, finding a DM the app posted but never heard
+# back about (its DMs' history), a member's timezone and name.
+ALLOWED_BOT_SCOPES = {"commands", "chat:write", "im:write", "im:history", "users:read"}
 REQUIRED_EVENTS = {"app_home_opened", "app_uninstalled", "tokens_revoked"}
 
 

@@ -9,9 +9,10 @@ otherwise it runs again.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -36,7 +37,14 @@ from slackbot.meetings.plan import (
 from slackbot.meetings.rules import Policy
 from slackbot.requester import Requester
 from slackbot.services.from_rows import facts_of, policy_for
-from slackbot.slack.gateway import SLACK_FAILURES, Lane, PostedMessage, SlackGateway, slack_error_name
+from slackbot.slack.gateway import (
+    SLACK_FAILURES,
+    Lane,
+    PostedMessage,
+    SlackGateway,
+    outcome_unknown,
+    slack_error_name,
+)
 from storage import digests, leases, members, policies
 from storage import meetings as repo
 from storage.connections import DISCONNECTED
@@ -53,6 +61,17 @@ HOME_OPEN_WINDOW = timedelta(minutes=30)
 
 # Runs of one meeting in a row when changes keep arriving while it is acted on (each sees the newer facts).
 MAX_RUNS = 3
+
+# A meeting's first DM carries this Slack message metadata, so that a DM Slack took without our hearing back (a
+# crash, a lost reply) is found in the DM's history and updated instead of sent twice.
+MEETING_METADATA_TYPE = "recall_meeting"
+# Where to look for it, around the time it was sent: our clock against Slack's, and one request's time out.
+CLOCK_SKEW = timedelta(seconds=10)
+REQUEST_TIMEOUT = timedelta(seconds=30)
+
+
+def meeting_metadata(event_id: str) -> dict[str, Any]:
+    return {"event_type": MEETING_METADATA_TYPE, "event_payload": {"recall_event_id": event_id}}
 
 
 def _lost_lease(
@@ -76,8 +95,17 @@ def _lost_lease(
         meeting.scheduled_key = steps.scheduled_key
     if sent is not None and meeting.message_ts is None:
         meeting.channel_id, meeting.message_ts = sent.channel, sent.ts
+        meeting.post_sent_at = None
     meeting.rendered_hash = None  # whatever the member sees now, the next run brings it in line
     repo.mark_pending(meeting, now=now)
+
+
+@dataclass
+class _Left:
+    """Whether this run's first DM left for Slack (``at``), and whether no answer came back (``unanswered``)."""
+
+    at: datetime | None = None
+    unanswered: bool = False
 
 
 class NotYourMeeting(Exception):
@@ -122,6 +150,7 @@ class _Snapshot:
     reminder: PostedMessage | None
     version: int
     home_open_since: datetime | None
+    post_sent_at: datetime | None  # a first DM left then and was never recorded (see `_find_unconfirmed`)
 
 
 def retry_after_of(exc: BaseException) -> timedelta | None:
@@ -200,10 +229,12 @@ class Reconciler:
             return Outcome(before, refused=refused, deferred=True)
         clicked = click is not None and not refused
         choice = click.choice if clicked and click is not None else snapshot.stored_choice
-        decision = self._decide(snapshot, choice, now)
-        message = self._render(snapshot, decision)
-        steps = plan(snapshot.current, decision, digest=message.digest(), now=now)
+        lane = Lane.MEMBER if click is not None else Lane.BACKGROUND
         async with leases.holding(self._db, Meeting, [event_id], lease=self._lease):
+            snapshot, found, unconfirmed = await self._find_unconfirmed(snapshot, lane)
+            decision = self._decide(snapshot, choice, now)
+            message = self._render(snapshot, decision)
+            steps = plan(snapshot.current, decision, digest=message.digest(), now=now)
             try:
                 await self._bot(snapshot, steps)
             except RecallError as exc:
@@ -230,19 +261,26 @@ class Reconciler:
                     bot_failed=True,
                     not_before=retry_after_of(exc),
                 )
-            sent, settlement, delivered = None, steps.settlement, True
-            lane = Lane.MEMBER if click is not None else Lane.BACKGROUND
-            try:
-                sent = await self._send(snapshot, steps.message, message, lane)
-                if steps.reminder is MessageStep.UPDATE and snapshot.reminder is not None:
-                    reminder = reminder_message(Row(event_id, snapshot.facts, decision))
-                    await self._gateway.update(snapshot.owner, snapshot.reminder, reminder, lane=lane)
-            except SLACK_FAILURES as exc:
-                logger.warning(
-                    "meetings.slack_failed", extra={"recall_event_id": event_id, "error": slack_error_name(exc)}
-                )
-                settlement = retry_later(snapshot.current, now=now, not_before=retry_after_of(exc))
+            # A first DM found in Slack is the meeting's message whatever this run does with it.
+            sent, settlement, delivered = found, steps.settlement, True
+            left = _Left()
+            if unconfirmed is not None:
+                # Whether Slack took the first DM is still unknown: nothing is sent until it is known.
+                settlement = retry_later(snapshot.current, now=now, not_before=retry_after_of(unconfirmed))
                 delivered = False
+            else:
+                try:
+                    sent = await self._send(snapshot, steps.message, message, lane, left) or sent
+                    if steps.reminder is MessageStep.UPDATE and snapshot.reminder is not None:
+                        reminder = reminder_message(Row(event_id, snapshot.facts, decision))
+                        await self._gateway.update(snapshot.owner, snapshot.reminder, reminder, lane=lane)
+                except SLACK_FAILURES as exc:
+                    logger.warning(
+                        "meetings.slack_failed", extra={"recall_event_id": event_id, "error": slack_error_name(exc)}
+                    )
+                    settlement = retry_later(snapshot.current, now=now, not_before=retry_after_of(exc))
+                    delivered = False
+                    left.unanswered = left.at is not None and outcome_unknown(exc)
         changed_meanwhile = await self._record(
             snapshot,
             choice=choice if clicked else None,
@@ -252,6 +290,7 @@ class Reconciler:
             digest=message.digest() if delivered else None,
             settlement=settlement,
             now=now,
+            first_post_unknown=unconfirmed is not None or left.unanswered,
         )
         colleagues: tuple[str, ...] = ()
         if steps.scheduled_key != snapshot.current.scheduled_key:
@@ -308,7 +347,7 @@ class Reconciler:
                 event_id=event_id,
                 member_id=member.id,
                 owner=requester,
-                dm_channel=member.dm_channel_id,
+                dm_channel=meeting.channel_id or member.dm_channel_id,
                 facts=facts_of(meeting),
                 colleagues=tuple(colleagues),
                 stored_choice=Choice(meeting.choice) if meeting.choice else None,
@@ -332,6 +371,7 @@ class Reconciler:
                 reminder=reminder,
                 home_open_since=member.home_opened_at,
                 version=meeting.version,
+                post_sent_at=meeting.post_sent_at if meeting.message_ts is None else None,
             )
             claimed = await repo.claim_meeting(
                 session, event_id, owner=leases.PROCESS_ID, lease=self._lease, now=now, only_if_due=only_if_due
@@ -375,9 +415,70 @@ class Reconciler:
             "metadata": {"slack_team_id": owner.team_id, "slack_user_id": owner.user_id, "source": "recall-slackbot"},
         }
 
-    async def _send(self, snapshot: _Snapshot, step: MessageStep, message: Message, lane: Lane) -> PostedMessage | None:
+    async def _find_unconfirmed(
+        self, snapshot: _Snapshot, lane: Lane
+    ) -> tuple[_Snapshot, PostedMessage | None, BaseException | None]:
+        """A first DM sent earlier without an answer (a crash, a lost reply) is looked for in the DM's history. Found:
+        it becomes the meeting's message (updated from now on). Not there: it is posted as usual. Slack not
+        answering: the third item, and nothing is posted until it is known."""
+        if snapshot.post_sent_at is None or snapshot.posted is not None or snapshot.dm_channel is None:
+            return snapshot, None, None
+        sent_at = snapshot.post_sent_at
+        try:
+            found = await self._gateway.find_posted(
+                snapshot.owner,
+                snapshot.dm_channel,
+                metadata=meeting_metadata(snapshot.event_id),
+                oldest=(sent_at - CLOCK_SKEW).timestamp(),
+                latest=(sent_at + CLOCK_SKEW + REQUEST_TIMEOUT).timestamp(),
+                lane=lane,
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") != "missing_scope":
+                return self._lookup_failed(snapshot, exc)
+            # Installed before `im:history` was asked for: post again, as the app always did, until reinstalled.
+            logger.warning("meetings.unconfirmed_post_not_searchable", extra={"recall_event_id": snapshot.event_id})
+            return snapshot, None, None
+        except SLACK_FAILURES as exc:
+            return self._lookup_failed(snapshot, exc)
+        logger.info(
+            "meetings.unconfirmed_post", extra={"recall_event_id": snapshot.event_id, "found": found is not None}
+        )
+        if found is None:
+            return snapshot, None, None
+        current = replace(snapshot.current, message_posted=True, rendered_hash=None)
+        return replace(snapshot, current=current, posted=found), found, None
+
+    @staticmethod
+    def _lookup_failed(
+        snapshot: _Snapshot, exc: BaseException
+    ) -> tuple[_Snapshot, PostedMessage | None, BaseException | None]:
+        logger.warning(
+            "meetings.unconfirmed_post_lookup_failed",
+            extra={"recall_event_id": snapshot.event_id, "error": slack_error_name(exc)},
+        )
+        return snapshot, None, exc
+
+    async def _send(
+        self, snapshot: _Snapshot, step: MessageStep, message: Message, lane: Lane, left: _Left
+    ) -> PostedMessage | None:
         if step is MessageStep.POST:
-            return await self._gateway.post_dm(snapshot.owner, message, channel=snapshot.dm_channel, lane=lane)
+
+            async def leaving(channel: str) -> None:
+                left.at = datetime.fromtimestamp(time.time(), UTC)  # Slack's clock, not the run's `now`
+                async with self._db.transaction() as session:
+                    await repo.note_post_sent(
+                        session, snapshot.event_id, owner=leases.PROCESS_ID, at=left.at, channel=channel
+                    )
+
+            return await self._gateway.post_dm(
+                snapshot.owner,
+                message,
+                channel=snapshot.dm_channel,
+                lane=lane,
+                metadata=meeting_metadata(snapshot.event_id),
+                before_send=leaving,
+            )
         if step is MessageStep.UPDATE and snapshot.posted is not None:
             await self._gateway.update(snapshot.owner, snapshot.posted, message, lane=lane)
             return snapshot.posted
@@ -394,9 +495,11 @@ class Reconciler:
         digest: str | None,
         settlement: Settlement,
         now: datetime,
+        first_post_unknown: bool = False,
     ) -> bool:
         """Write what happened; settle only if nothing changed meanwhile. Returns whether something did.
-        ``digest``: what the member now sees of the meeting (None: a message could not be brought in line)."""
+        ``digest``: what the member now sees of the meeting (None: a message could not be brought in line).
+        ``first_post_unknown``: whether Slack took a first DM is still not known (the next run looks for it)."""
         async with self._db.transaction() as session:
             meeting = await repo.get_meeting(session, snapshot.event_id)
             if meeting is None:
@@ -412,6 +515,8 @@ class Reconciler:
                 meeting.scheduled_key = steps.scheduled_key
             if sent is not None:
                 meeting.channel_id, meeting.message_ts = sent.channel, sent.ts
+            if not first_post_unknown:
+                meeting.post_sent_at = None
             if digest is not None and digest != meeting.rendered_hash:
                 meeting.rendered_hash = digest
                 # The agenda, the connect summary and an open Home tab show the next days' meetings too.

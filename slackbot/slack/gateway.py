@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,12 @@ SLACK_FAILURES: tuple[type[BaseException], ...] = (
 )
 
 
+def outcome_unknown(exc: BaseException) -> bool:
+    """Whether a failed call may still have been carried out: no answer came back (the connection dropped or timed
+    out after the request left). An answer, even an error, means Slack did not act on it."""
+    return not isinstance(exc, SlackApiError | WorkspaceNotInstalled)
+
+
 def slack_error_name(exc: BaseException) -> str:
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error"))
@@ -72,7 +79,19 @@ def is_admin(user: dict[str, Any]) -> bool:
     return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 
 
-__all__ = ["SLACK_FAILURES", "Lane", "PostedMessage", "SlackGateway", "WorkspaceNotInstalled", "slack_error_name"]
+__all__ = [
+    "SLACK_FAILURES",
+    "Lane",
+    "PostedMessage",
+    "SlackGateway",
+    "WorkspaceNotInstalled",
+    "outcome_unknown",
+    "slack_error_name",
+]
+
+# Pages of a DM's history read to find one message (see `find_posted`).
+MAX_LOOKUP_PAGES = 3
+LOOKUP_PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -108,14 +127,65 @@ class SlackGateway:
     # ---- what the app sends ------------------------------------------------------------------------------------
 
     async def post_dm(
-        self, to: Requester, message: Message, *, channel: str | None = None, lane: Lane = Lane.BACKGROUND
+        self,
+        to: Requester,
+        message: Message,
+        *,
+        channel: str | None = None,
+        lane: Lane = Lane.BACKGROUND,
+        metadata: dict[str, Any] | None = None,
+        before_send: Callable[[str], Awaitable[None]] | None = None,
     ) -> PostedMessage:
-        """A new message in the member's DM with the app (``channel``: its id, when the caller knows it)."""
+        """A new message in the member's DM with the app (``channel``: its id, when the caller knows it).
+
+        ``metadata`` (Slack message metadata) marks the message so that `find_posted` can find it if no answer
+        comes back; such a post is never re-sent on a dropped connection (that could post it twice): the caller
+        looks for it instead. ``before_send`` is awaited with the channel id just before the request leaves."""
         client = await self._client(to)
         channel = channel or await self._dm_channel(client, to, lane)
         await self._pace(to, "chat.postMessage", lane, channel)
-        response = await client.chat_postMessage(channel=channel, **message.as_kwargs())
+        if before_send is not None:
+            await before_send(channel)
+        if metadata is not None:
+            client = await self._client(to, retries=[])
+            response = await client.chat_postMessage(channel=channel, metadata=metadata, **message.as_kwargs())
+        else:
+            response = await client.chat_postMessage(channel=channel, **message.as_kwargs())
         return PostedMessage(channel=response["channel"], ts=response["ts"])
+
+    async def find_posted(
+        self,
+        to: Requester,
+        channel: str,
+        *,
+        metadata: dict[str, Any],
+        oldest: float,
+        latest: float,
+        lane: Lane = Lane.BACKGROUND,
+    ) -> PostedMessage | None:
+        """The app's message in ``channel`` posted with ``metadata`` between the Unix times ``oldest`` and
+        ``latest``, or None (looked for in at most `MAX_LOOKUP_PAGES` pages of `conversations.history`)."""
+        client = await self._client(to)
+        cursor: str | None = None
+        for _ in range(MAX_LOOKUP_PAGES):
+            await self._pace(to, "conversations.history", lane)
+            response = await client.conversations_history(
+                channel=channel,
+                oldest=f"{oldest:.6f}",
+                latest=f"{latest:.6f}",
+                inclusive=True,
+                limit=LOOKUP_PAGE_SIZE,
+                include_all_metadata=True,
+                cursor=cursor,
+            )
+            for found in response.get("messages") or []:
+                if found.get("metadata") == metadata and found.get("ts"):
+                    return PostedMessage(channel=channel, ts=str(found["ts"]))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not response.get("has_more") or cursor is None:
+                return None
+        logger.warning("slack.lookup_inconclusive", extra={"team_id": to.team_id})
+        return None
 
     async def try_post_dm(
         self, to: Requester, message: Message, *, lane: Lane = Lane.BACKGROUND
@@ -130,7 +200,7 @@ class SlackGateway:
     async def update(
         self, to: Requester, posted: PostedMessage, message: Message, *, lane: Lane = Lane.BACKGROUND
     ) -> None:
-        """Change a message the app posted, in place."""
+        """Change a message the app posted, in place (its metadata stays)."""
         client = await self._client(to)
         await self._pace(to, "chat.update", lane)
         await client.chat_update(channel=posted.channel, ts=posted.ts, **message.as_kwargs())
@@ -165,16 +235,19 @@ class SlackGateway:
         if self._pacer is not None:
             await self._pacer.wait(to.team_id, method, lane=lane, channel=channel)
 
-    def _web_client(self, token: str) -> AsyncWebClient:
+    def _web_client(self, token: str, retries: list[Any] | None = None) -> AsyncWebClient:
         """A client on the shared connection pool (slack_sdk otherwise opens a connection per call)."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         return AsyncWebClient(
-            token=token, base_url=self._api_url, retry_handlers=gateway_retry_handlers(), session=self._session
+            token=token,
+            base_url=self._api_url,
+            retry_handlers=gateway_retry_handlers() if retries is None else retries,
+            session=self._session,
         )
 
-    async def _client(self, to: Requester) -> AsyncWebClient:
-        return self._web_client(await self._token(to))
+    async def _client(self, to: Requester, retries: list[Any] | None = None) -> AsyncWebClient:
+        return self._web_client(await self._token(to), retries)
 
     async def _token(self, to: Requester) -> str:
         if self._bot_token:

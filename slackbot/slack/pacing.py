@@ -2,6 +2,8 @@
 
 Slack limits Web API methods per workspace (https://docs.slack.dev/apis/web-api/rate-limits): `chat.update` and
 `conversations.open` are Tier 3 (about 50 a minute), `views.publish` and `users.info` Tier 4 (about 100),
+`conversations.history` Tier 3 for an app a company builds for itself (an app distributed outside the Marketplace
+gets 1 a minute; its 429 and Retry-After are honoured like any other),
 `chat.postMessage` one message a second per channel with short bursts, plus a workspace-wide budget Slack does
 not publish as a number. Pacing before calling is cheaper than a 429 and its Retry-After.
 
@@ -48,6 +50,7 @@ def method_limits(*, posts_per_minute: int = DEFAULT_POSTS_PER_MINUTE) -> dict[s
     return {
         "chat.update": TIER_3,
         "conversations.open": TIER_3,
+        "conversations.history": TIER_3,
         "views.publish": TIER_4,
         "users.info": TIER_4,
         "chat.postMessage": posts_per_minute,

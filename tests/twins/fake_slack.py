@@ -64,7 +64,7 @@ PUBLISHED_POST_BUDGET = 300
 CHANNEL_WINDOW_SECONDS = 20
 DEFAULT_CLIENT_ID = "1111111111.2222222222"
 DEFAULT_CLIENT_SECRET = "fake-slack-client-secret"
-DEFAULT_BOT_SCOPES: tuple[str, ...] = ("commands", "chat:write", "im:write", "users:read")
+DEFAULT_BOT_SCOPES: tuple[str, ...] = ("commands", "chat:write", "im:write", "im:history", "users:read")
 
 # The scope each bot method needs (method docs on docs.slack.dev); `auth.test` and `views.publish` need none.
 SCOPE_NEEDED: dict[str, str] = {
@@ -72,15 +72,24 @@ SCOPE_NEEDED: dict[str, str] = {
     "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write",
     "conversations.open": "im:write",
+    "conversations.history": "im:history",  # the twin's channels are all DMs (`D...`)
     "users.info": "users:read",
 }
+
+# conversations.history: Tier 3 with up to 999 messages a page for internal (customer-built) and Marketplace
+# apps; since 2025-05-29, commercially distributed apps outside the Marketplace get 1 call a minute and at most
+# 15 messages a page (docs.slack.dev changelog 2025-05-29). `FakeSlack(history_limits=NON_MARKETPLACE_HISTORY)`.
+INTERNAL_APP_HISTORY: tuple[int, int] = (50, 999)
+NON_MARKETPLACE_HISTORY: tuple[int, int] = (1, 15)
+DEFAULT_HISTORY_PAGE = 100
+# Message metadata (docs.slack.dev/messaging/message-metadata): an event type of letters, digits and underscores.
+METADATA_EVENT_TYPE_RE = re.compile(r"^[A-Za-z0-9_]{1,255}$")
 
 # ID shapes the spec's own patterns demand of the replies (defs_workspace_id, defs_user_id, ...).
 TEAM_ID_RE = re.compile(r"^T[A-Z0-9]{8,}$")
 USER_ID_RE = re.compile(r"^[UW][A-Z0-9]{8,}$")
 ENTERPRISE_ID_RE = re.compile(r"^E[A-Z0-9]{8,}$")
 
-_FIRST_TS_MICROS = 1_700_000_000_000_000  # first message ts: 1700000000.000100
 _TS_STEP_MICROS = 100
 
 
@@ -241,9 +250,11 @@ class Message:
     thread_ts: str | None = None
     edits: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None  # message metadata (event_type, event_payload), if the app set it
 
-    def to_slack(self) -> dict[str, Any]:
-        """The message object as Slack returns it (and as it appears in `block_actions` payloads)."""
+    def to_slack(self, *, with_metadata: bool = False) -> dict[str, Any]:
+        """The message object as Slack returns it (and as it appears in `block_actions` payloads); metadata only
+        where the caller asked for it (`conversations.history` with `include_all_metadata`)."""
         msg: dict[str, Any] = {
             "type": "message",
             "text": self.text,
@@ -257,6 +268,8 @@ class Message:
             msg["blocks"] = self.blocks
         if self.thread_ts:
             msg["thread_ts"] = self.thread_ts
+        if with_metadata and self.metadata is not None:
+            msg["metadata"] = self.metadata
         return msg
 
 
@@ -323,6 +336,10 @@ class _Failure:
     error: str
     status: int
     retry_after: int | None
+    # The call is carried out, then the connection is closed without a reply (the client cannot tell).
+    reply_lost: bool = False
+    # The call is not carried out, and the connection is closed without a reply (nor can it tell this one).
+    dropped: bool = False
 
 
 # Chaos faults (`FakeSlack.set_chaos`): what kinds there are, and how Slack answers its server errors.
@@ -404,6 +421,8 @@ class FakeSlack:
         contract: SlackWebApiContract | None = None,
         published_limits: bool = True,
         post_budget_per_minute: int = PUBLISHED_POST_BUDGET,
+        history_limits: tuple[int, int] = INTERNAL_APP_HISTORY,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         """``published_limits``: answer 429 with Retry-After past Slack's published per-workspace limits (Tier 3
         `chat.update`, `conversations.open`; Tier 4 `views.publish`, `users.info`; `chat.postMessage` one a
@@ -435,11 +454,14 @@ class FakeSlack:
         self._rate_limits: dict[str, int] = dict(PUBLISHED_LIMITS) if published_limits else {}
         if published_limits:
             self._rate_limits["chat.postMessage"] = post_budget_per_minute
+            self._rate_limits["conversations.history"] = history_limits[0]
+        self._history_page_max = history_limits[1]
+        self._clock = clock
         self._per_channel = published_limits
         self._rate_windows: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._channel_windows: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self.rate_limited: list[tuple[str, str]] = []  # (team, method) of every 429 the limits caused
-        self._ts_micros = _FIRST_TS_MICROS
+        self._ts_micros = 0
         self.violations: list[Violation] = []
         self._chaos: _Chaos | None = None
         self.chaos_counts: Counter[str] = Counter()  # faults injected by `set_chaos`, by kind (CHAOS_KINDS)
@@ -636,6 +658,17 @@ class FakeSlack:
         with self._lock:
             self._failures[method].append(_Failure(error, status, retry_after if status == 429 else None))
 
+    def lose_next_reply(self, method: str) -> None:
+        """Carry out the next call to `method`, then close the connection without replying: the caller cannot
+        tell whether it happened (a reply lost on the network, or a proxy timing out after Slack acted)."""
+        with self._lock:
+            self._failures[method].append(_Failure("", 200, None, reply_lost=True))
+
+    def drop_next_request(self, method: str) -> None:
+        """Close the connection of the next call to `method` without carrying it out or replying."""
+        with self._lock:
+            self._failures[method].append(_Failure("", 200, None, dropped=True))
+
     def set_chaos(self, rate: float, *, seed: int | None = None, stall_seconds: float = 2.0) -> None:
         """Fail a share ``rate`` (0..1) of Web API calls at random, before they change anything; 0 switches it off.
 
@@ -736,7 +769,8 @@ class FakeSlack:
         return f"xoxb-{int(hashlib.sha256(team_id.encode()).hexdigest()[:10], 16)}-{secrets.token_hex(12)}"
 
     def _next_ts(self) -> str:
-        self._ts_micros += _TS_STEP_MICROS
+        """The time of posting, as Slack's ts is, made unique within the twin."""
+        self._ts_micros = max(self._ts_micros + _TS_STEP_MICROS, int(self._clock() * 1_000_000))
         return f"{self._ts_micros // 1_000_000}.{self._ts_micros % 1_000_000:06d}"
 
     def _violate(self, method: str, kind: str, message: str, params: dict[str, Any]) -> None:
@@ -771,8 +805,13 @@ class FakeSlack:
             self._calls.append(call)
 
             failures = self._failures.get(method)
-            if failures:
+            reply_lost = bool(failures) and failures[0].reply_lost
+            if reply_lost:
+                failures.popleft()
+            if failures and not reply_lost:
                 failure = failures.popleft()
+                if failure.dropped:
+                    return _Reply(0, b"", {}, drop_after=0.0)
                 extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
                 return self._finish(
                     method, params, {"ok": False, "error": failure.error}, status=failure.status, headers=extra
@@ -819,7 +858,10 @@ class FakeSlack:
                 if err.violation:
                     self._violate(method, err.kind, err.violation, params)
                 return self._finish(method, params, {"ok": False, "error": err.error, **err.extra})
-            return self._finish(method, params, body_out)
+            reply = self._finish(method, params, body_out)
+            if reply_lost:
+                return _Reply(0, b"", {}, drop_after=0.0)
+            return reply
 
     def _finish(
         self,
@@ -892,6 +934,7 @@ class FakeSlack:
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
+            "conversations.history": self._conversations_history,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "views.publish": self._views_publish,
             "users.info": self._users_info,
@@ -1025,6 +1068,74 @@ class FakeSlack:
             raise _ApiError("msg_too_long", violation=f"text longer than {MAX_MESSAGE_TEXT_CHARS} characters")
         return blocks
 
+    def _check_metadata(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        """Message metadata as Slack takes it: `{"event_type": "...", "event_payload": {...}}`, or absent."""
+        metadata = params.get("metadata")
+        if metadata is None:
+            return None
+        if (
+            not isinstance(metadata, dict)
+            or not isinstance(metadata.get("event_type"), str)
+            or not METADATA_EVENT_TYPE_RE.match(metadata["event_type"])
+            or not isinstance(metadata.get("event_payload"), dict)
+        ):
+            raise _ApiError(
+                "invalid_metadata_format",
+                violation="`metadata` must be {event_type: [A-Za-z0-9_]+, event_payload: object}",
+            )
+        return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
+
+    def _conversations_history(self, ws: Workspace, params: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        """A channel's messages, newest first, between `oldest` and `latest` (exclusive unless `inclusive`),
+        `limit` a page (Slack's default 100, capped by the app's kind), `cursor` for the next page."""
+        channel = self._resolve_channel(ws, str(params.get("channel") or ""))
+
+        def number(name: str, default: float) -> float:
+            value = params.get(name)
+            if value in (None, ""):
+                return default
+            try:
+                return float(value)
+            except (TypeError, ValueError) as exc:
+                raise _ApiError("invalid_arguments", violation=f"`{name}` is not a number") from exc
+
+        oldest, latest = number("oldest", 0.0), number("latest", float("inf"))
+        inclusive = _truthy(params.get("inclusive"))
+        limit = int(number("limit", DEFAULT_HISTORY_PAGE))
+        limit = max(1, min(limit, self._history_page_max))
+        with_metadata = _truthy(params.get("include_all_metadata"))
+        found = sorted(
+            (
+                m
+                for (c, _), m in self._messages.items()
+                if c == channel
+                and m.thread_ts is None
+                and (oldest <= float(m.ts) <= latest if inclusive else oldest < float(m.ts) < latest)
+            ),
+            key=lambda m: float(m.ts),
+            reverse=True,
+        )
+        cursor = str(params.get("cursor") or "")
+        start = 0
+        if cursor:
+            try:
+                start = int(base64.b64decode(cursor).decode().removeprefix("next:"))
+            except ValueError as exc:
+                raise _ApiError("invalid_cursor") from exc
+        page = found[start : start + limit]
+        has_more = start + limit < len(found)
+        body: dict[str, Any] = {
+            "ok": True,
+            "messages": [m.to_slack(with_metadata=with_metadata) for m in page],
+            "has_more": has_more,
+            "pin_count": 0,
+            "channel_actions_ts": None,
+            "channel_actions_count": 0,
+        }
+        if has_more:
+            body["response_metadata"] = {"next_cursor": base64.b64encode(f"next:{start + limit}".encode()).decode()}
+        return body
+
     def _chat_post_message(self, ws: Workspace, params: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         channel = self._resolve_channel(ws, str(params["channel"]))
         blocks = self._check_message_content(params, surface_method="chat.postMessage")
@@ -1041,6 +1152,7 @@ class FakeSlack:
             bot_id=ws.bot_id,
             app_id=ws.app_id,
             thread_ts=thread_ts,
+            metadata=self._check_metadata(params),
         )
         self._messages[(channel, msg.ts)] = msg
         return {"ok": True, "channel": channel, "ts": msg.ts, "message": msg.to_slack()}
@@ -1058,7 +1170,10 @@ class FakeSlack:
         if not has_blocks and msg.blocks and not (isinstance(text, str) and text.strip()):
             params = {**params, "text": msg.text}
         blocks = self._check_message_content(params, surface_method="chat.update")
+        metadata = self._check_metadata(params)
         msg.history.append(msg.to_slack())
+        if metadata is not None:
+            msg.metadata = metadata
         if text is not None:
             msg.text = str(text)
         if has_blocks:

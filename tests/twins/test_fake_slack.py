@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
+import aiohttp
 import httpx
 import pytest
 from slack_bolt.async_app import AsyncApp
@@ -19,6 +21,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from tests.twins.fake_slack import (
     DEFAULT_APP_ID,
+    NON_MARKETPLACE_HISTORY,
     FakeSlack,
     Workspace,
     app_home_opened_event,
@@ -50,6 +53,7 @@ METHODS = [
     "conversations.open",
     "chat.postMessage",
     "chat.update",
+    "conversations.history",
     "chat.postEphemeral",
     "views.publish",
     "users.info",
@@ -261,7 +265,7 @@ async def test_oauth_code_is_exchanged_once_for_a_new_bot_token(fake: FakeSlack)
     assert resp["token_type"] == "bot" and resp["access_token"].startswith("xoxb-")
     assert resp["team"] == {"id": TEAM, "name": "Acme Corp"} and resp["authed_user"] == {"id": MEMBER}
     assert resp["enterprise"] is None and resp["is_enterprise_install"] is False
-    assert resp["app_id"] == DEFAULT_APP_ID and resp["scope"] == "commands,chat:write,im:write,users:read"
+    assert resp["app_id"] == DEFAULT_APP_ID and resp["scope"] == "commands,chat:write,im:write,im:history,users:read"
     bot = AsyncWebClient(base_url=fake.base_url, token=resp["access_token"])
     assert (await bot.auth_test())["user_id"] == resp["bot_user_id"]
 
@@ -328,7 +332,7 @@ async def test_post_then_update_keeps_one_message_in_place(fake: FakeSlack, clie
     channel = (await client.conversations_open(users=MEMBER))["channel"]["id"]
     posted = await client.chat_postMessage(channel=channel, text="Weekly sync", blocks=[SECTION])
     assert posted["channel"] == channel and posted["message"]["text"] == "Weekly sync"
-    assert posted["ts"] == "1700000000.000100"
+    assert abs(float(posted["ts"]) - time.time()) < 60  # the time of posting, as Slack's ts is
     later = await client.chat_postMessage(channel=channel, text="Standup")
     assert posted["ts"] < later["ts"]
     for ts in (posted["ts"], later["ts"]):
@@ -584,6 +588,100 @@ async def test_limits_can_be_set_per_method_or_switched_off(ws: Workspace) -> No
                 await client.users_info(user=MEMBER)
         unlimited.set_rate_limit("users.info", None)
         await client.users_info(user=MEMBER)
+
+
+# ----------------------------------------------------------------------------- history and metadata
+
+PAYLOAD = {"event_type": "recall_meeting", "event_payload": {"event_id": "evt-1"}}
+
+
+async def test_history_returns_a_window_newest_first_with_metadata_only_when_asked(
+    client: AsyncWebClient, fake: FakeSlack
+) -> None:
+    channel = (await client.conversations_open(users=MEMBER))["channel"]["id"]
+    first = await client.chat_postMessage(channel=channel, text="one", metadata=PAYLOAD)
+    second = await client.chat_postMessage(channel=channel, text="two")
+    third = await client.chat_postMessage(channel=channel, text="three")
+    page = await client.conversations_history(channel=channel)
+    assert [m["text"] for m in page["messages"]] == ["three", "two", "one"]
+    assert all("metadata" not in m for m in page["messages"]) and page["has_more"] is False
+    window = await client.conversations_history(
+        channel=channel, oldest=first["ts"], latest=third["ts"], inclusive=True, include_all_metadata=True
+    )
+    assert [m["ts"] for m in window["messages"]] == [third["ts"], second["ts"], first["ts"]]
+    assert window["messages"][-1]["metadata"] == PAYLOAD
+    exclusive = await client.conversations_history(channel=channel, oldest=first["ts"], latest=third["ts"])
+    assert [m["text"] for m in exclusive["messages"]] == ["two"]
+    fake.assert_no_violations()
+
+
+async def test_history_pages_with_a_cursor(client: AsyncWebClient, fake: FakeSlack) -> None:
+    channel = (await client.conversations_open(users=MEMBER))["channel"]["id"]
+    for i in range(5):
+        await client.chat_postMessage(channel=channel, text=f"m{i}")
+    seen: list[str] = []
+    cursor = None
+    for _ in range(5):
+        page = await client.conversations_history(channel=channel, limit=2, cursor=cursor)
+        seen += [m["text"] for m in page["messages"]]
+        if not page["has_more"]:
+            break
+        cursor = page["response_metadata"]["next_cursor"]
+    assert seen == ["m4", "m3", "m2", "m1", "m0"]
+    assert (await slack_error(client.conversations_history(channel=channel, cursor="bm90LWEtY3Vyc29y")))[
+        "error"
+    ] == "invalid_cursor"
+
+
+async def test_history_needs_im_history_and_a_channel_of_the_workspace(fake: FakeSlack) -> None:
+    fake.add_workspace(TEAM, "Acme Corp", bot_token="xoxb-2-narrow", scopes=("chat:write", "im:write"))
+    fake.add_user(TEAM, MEMBER, name="ada")
+    narrow = AsyncWebClient(base_url=fake.base_url, token="xoxb-2-narrow")
+    channel = (await narrow.conversations_open(users=MEMBER))["channel"]["id"]
+    assert (await slack_error(narrow.conversations_history(channel=channel)))["error"] == "missing_scope"
+    fake.add_workspace(TEAM, "Acme Corp", bot_token="xoxb-3-full")
+    full = AsyncWebClient(base_url=fake.base_url, token="xoxb-3-full")
+    assert (await slack_error(full.conversations_history(channel="D0NOTOURS01")))["error"] == "channel_not_found"
+
+
+async def test_bad_metadata_is_refused_and_changes_nothing(client: AsyncWebClient, fake: FakeSlack) -> None:
+    bad = {"event_type": "has space", "event_payload": {}}
+    assert (await slack_error(client.chat_postMessage(channel=MEMBER, text="x", metadata=bad)))["error"] == (
+        "invalid_metadata_format"
+    )
+    assert fake.messages() == []
+
+
+async def test_update_can_replace_metadata(client: AsyncWebClient, fake: FakeSlack) -> None:
+    posted = await client.chat_postMessage(channel=MEMBER, text="x", metadata=PAYLOAD)
+    newer = {"event_type": "recall_meeting", "event_payload": {"event_id": "evt-2"}}
+    await client.chat_update(channel=posted["channel"], ts=posted["ts"], text="y", metadata=newer)
+    assert fake.message(posted["channel"], posted["ts"]).metadata == newer
+    await client.chat_update(channel=posted["channel"], ts=posted["ts"], text="z")
+    assert fake.message(posted["channel"], posted["ts"]).metadata == newer  # omitted: kept
+
+
+async def test_non_marketplace_history_is_one_call_a_minute_and_fifteen_messages(ws: Workspace) -> None:
+    with FakeSlack(history_limits=NON_MARKETPLACE_HISTORY) as twin:
+        twin.add_workspace(TEAM, "Acme Corp", bot_token="xoxb-1-acme-bot-token")
+        twin.add_user(TEAM, MEMBER, name="ada")
+        client = AsyncWebClient(base_url=twin.base_url, token="xoxb-1-acme-bot-token")
+        for i in range(20):
+            await client.chat_postMessage(channel=MEMBER, text=f"m{i}")
+        page = await client.conversations_history(channel=twin.dm_channel(TEAM, MEMBER), limit=200)
+        assert len(page["messages"]) == 15 and page["has_more"] is True
+        with pytest.raises(SlackApiError) as info:
+            await client.conversations_history(channel=twin.dm_channel(TEAM, MEMBER))
+        assert info.value.response.status_code == 429 and int(info.value.response.headers["Retry-After"]) > 1
+
+
+async def test_a_lost_reply_still_carries_out_the_call(client: AsyncWebClient, fake: FakeSlack) -> None:
+    fake.lose_next_reply("chat.postMessage")
+    with pytest.raises(aiohttp.ClientError):  # the connection closes without a reply
+        await AsyncWebClient(base_url=fake.base_url, token=client.token, retry_handlers=[]).chat_postMessage(
+            channel=MEMBER, text="did it?"
+        )
+    assert [m.text for m in fake.messages()] == ["did it?"]
 
 
 def test_reset_calls_keeps_state(fake: FakeSlack, ws: Workspace) -> None:
