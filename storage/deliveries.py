@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import leases
@@ -90,6 +91,20 @@ async def finish_delivery(
         session, WebhookDelivery, delivery.id, owner=owner, values={"status": status, **values}
     )
     return status if released else None
+
+
+async def finish_deliveries(session: AsyncSession, ids: Sequence[int], *, owner: str, now: datetime) -> int:
+    """`finish_delivery` without an error for many at once (a batch handled in one transaction); returns how many
+    ``owner`` still held (the others were taken over by another process, which records their outcome)."""
+    if not ids:
+        return 0
+    result = await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(list(ids)), leases.held_by(WebhookDelivery, owner))
+        .values(claimed_by=None, claimed_until=None, status=DeliveryStatus.DONE, finished_at=now, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 async def delete_finished_deliveries(session: AsyncSession, *, before: datetime) -> int:

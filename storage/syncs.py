@@ -17,6 +17,13 @@ FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=30)
 
 
+async def load_syncs(session: AsyncSession, recall_calendar_ids: Sequence[str]) -> None:
+    """Read these calendars' listing rows into the session at once (`request_sync` then finds them there)."""
+    if recall_calendar_ids:
+        query = select(CalendarSync).where(CalendarSync.recall_calendar_id.in_(list(recall_calendar_ids)))
+        (await session.scalars(query)).all()
+
+
 async def request_sync(
     session: AsyncSession,
     *,

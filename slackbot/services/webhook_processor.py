@@ -160,9 +160,10 @@ class DeliveryProcessor:
             if listings:
                 try:
                     async with self._db.transaction() as session:
-                        for delivery in listings:
-                            await self._request_listing(session, delivery)
-                            await repo.finish_delivery(session, delivery, owner=leases.PROCESS_ID, now=self._clock())
+                        await self._request_listings(session, listings)
+                        await repo.finish_deliveries(
+                            session, [d.id for d in listings], owner=leases.PROCESS_ID, now=self._clock()
+                        )
                 except Exception:
                     logger.warning("webhooks.batch_failed", extra={"count": len(listings)})
                     rest = listings + rest  # one by one, so a bad one fails alone
@@ -194,28 +195,34 @@ class DeliveryProcessor:
             await self._status.calendar_updated(calendar_id)
             return
         async with self._db.transaction() as session:
-            await self._request_listing(session, delivery)
+            await self._request_listings(session, [delivery])
 
-    async def _request_listing(self, session: AsyncSession, delivery: WebhookDelivery) -> None:
-        """`calendar.sync_events`: the calendar's listing is due (coalesced with others), from no later than the
-        webhook's `last_updated_ts`."""
-        data = json.loads(delivery.payload).get("data") or {}
-        calendar_id = data.get("calendar_id")
-        if not isinstance(calendar_id, str):
-            return
-        until = parse_timestamp(data["last_updated_ts"]) if data.get("last_updated_ts") else None
-        if until is not None:
+    async def _request_listings(self, session: AsyncSession, deliveries: list[WebhookDelivery]) -> None:
+        """`calendar.sync_events`: each calendar's listing is due (coalesced with others), from no later than the
+        webhook's `last_updated_ts`. The calendars and their listings are read in two queries for the lot."""
+        now = self._clock()
+        asked: list[tuple[WebhookDelivery, str, datetime | None]] = []
+        for delivery in deliveries:
+            data = json.loads(delivery.payload).get("data") or {}
+            calendar_id = data.get("calendar_id")
+            if not isinstance(calendar_id, str):
+                continue
+            until = parse_timestamp(data["last_updated_ts"]) if data.get("last_updated_ts") else None
             # A `last_updated_ts` from the future (a skewed clock, a forged body) must never move a cursor past now.
-            until = min(until, self._clock())
-        connection = await connections.find_connection_by_calendar(session, calendar_id)
-        if connection is None:
-            logger.debug("webhooks.unknown_calendar", extra={"event": delivery.event_type})
-            return
-        # A calendar never listed: Recall made its events after we connected it, which bounds the listing.
-        since = connection.created_at - CLOCK_MARGIN
-        await syncs_repo.request_sync(
-            session, recall_calendar_id=calendar_id, until=until, since=since, received_at=delivery.received_at
-        )
+            asked.append((delivery, calendar_id, min(until, now) if until is not None else None))
+        calendar_ids = list(dict.fromkeys(calendar_id for _, calendar_id, _ in asked))
+        known = await connections.connections_by_calendar(session, calendar_ids)
+        await syncs_repo.load_syncs(session, [c for c in calendar_ids if c in known])
+        for delivery, calendar_id, until in asked:
+            if calendar_id not in known:
+                logger.debug("webhooks.unknown_calendar", extra={"event": delivery.event_type})
+                continue
+            connection, _ = known[calendar_id]
+            # A calendar never listed: Recall made its events after we connected it, which bounds the listing.
+            since = connection.created_at - CLOCK_MARGIN
+            await syncs_repo.request_sync(
+                session, recall_calendar_id=calendar_id, until=until, since=since, received_at=delivery.received_at
+            )
 
     async def cleanup(self, *, keep: timedelta = timedelta(days=7)) -> int:
         async with self._db.transaction() as session:

@@ -57,6 +57,25 @@ async def test_claimed_once_with_the_attempt_counted(db: Database) -> None:
     assert await claim(db, "b") == []  # held
 
 
+async def test_a_batch_is_finished_at_once_and_only_what_the_owner_still_holds(db: Database) -> None:
+    ours = [await store(db, f"msg_{i}") for i in range(3)]
+    await claim(db, "a")
+    async with db.transaction() as session:
+        # The third one's lease ran out and another process holds it now.
+        taken = await session.get(WebhookDelivery, ours[2])
+        assert taken is not None
+        taken.claimed_by = "b"
+    async with db.transaction() as session:
+        assert await deliveries.finish_deliveries(session, ours, owner="a", now=NOW) == 2
+        assert await deliveries.finish_deliveries(session, [], owner="a", now=NOW) == 0
+    rows = [await row(db, i) for i in ours]
+    assert [(r.status, r.claimed_by, r.finished_at) for r in rows] == [
+        (DeliveryStatus.DONE, None, NOW),
+        (DeliveryStatus.DONE, None, NOW),
+        (DeliveryStatus.PENDING, "b", None),
+    ]
+
+
 async def test_only_the_holder_finishes_it(db: Database) -> None:
     delivery_id = await store(db)
     (delivery,) = await claim(db, "a")
