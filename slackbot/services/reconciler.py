@@ -280,7 +280,7 @@ class Reconciler:
                     )
                     settlement = retry_later(snapshot.current, now=now, not_before=retry_after_of(exc))
                     delivered = False
-                    left.unanswered = left.at is not None and outcome_unknown(exc)
+                    left.unanswered = sent is None and left.at is not None and outcome_unknown(exc)
         changed_meanwhile = await self._record(
             snapshot,
             choice=choice if clicked else None,
