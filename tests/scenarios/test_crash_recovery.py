@@ -124,6 +124,7 @@ def world(
         yield server, fake_recall, fake_slack, calendar["id"], database_url
     finally:
         fake_recall.release_holds()
+        fake_slack.release_holds()
         server.stop()
 
 
@@ -189,6 +190,32 @@ def test_stored_but_unprocessed_delivery_is_processed_on_start(world: tuple) -> 
     assert response.status_code == 200 and response.json().get("duplicate") is True
     time.sleep(0.5)
     assert len(_meeting_dms(slack, "Offsite")) == 1
+
+
+def test_killed_after_slack_took_the_first_dm_then_restarted(world: tuple) -> None:
+    """The soak's one gap, on purpose: SIGKILL after Slack has posted a meeting's first DM and before the server
+    heard back and recorded it. The restarted server finds that DM and keeps it; the member gets one message."""
+    server, recall, slack, calendar_id, _ = world
+    recall.add_event(calendar_id, start_time=_in_hours(7), title="Quarterly review")
+    server.start()
+    hold = slack.hold_reply("chat.postMessage")
+
+    body, headers = sign_webhook(recall.sync_events_payload(calendar_id), secret=WEBHOOK_SECRET)
+    assert httpx.post(f"{server.url}/recall/webhook", content=body, headers=headers, timeout=10).status_code == 200
+    assert hold.entered.wait(20), "the server never posted the meeting's DM"
+    server.kill()
+    slack.release_holds()
+    (posted,) = _meeting_dms(slack, "Quarterly review")  # Slack has it; the server never heard back
+
+    slack.reset_calls()
+    server.start()  # its start-up repair pass finds the meeting pending once the dead server's lease runs out
+    _wait_for(
+        lambda: slack.calls_to("conversations.history") or slack.calls_to("chat.postMessage"),
+        timeout=LEASE_SECONDS * 15,
+    )
+    time.sleep(LEASE_SECONDS * 2)
+    assert _meeting_dms(slack, "Quarterly review") == [posted]
+    assert slack.calls_to("chat.postMessage") == []
 
 
 def _in_hours(hours: float):

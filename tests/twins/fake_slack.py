@@ -373,12 +373,32 @@ class _Installer:
 
 
 @dataclass
+class ReplyHold:
+    """A gate between carrying out a call and replying to it (see `FakeSlack.hold_reply`)."""
+
+    method: str
+    timeout: float
+    entered: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+    taken: bool = False  # a call has been carried out under it (one call per hold)
+
+    def wait(self) -> None:
+        self.entered.set()
+        self.released.wait(self.timeout)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@dataclass
 class _Reply:
     status: int
     body: bytes
     headers: dict[str, str]
     # Chaos "timeout": hold the request this many seconds, then close the connection without any reply.
     drop_after: float | None = None
+    # Carried out already; the reply waits for this gate (a test kills the caller meanwhile).
+    hold: ReplyHold | None = None
 
 
 class _ApiError(Exception):
@@ -451,6 +471,7 @@ class FakeSlack:
         self._response_urls: dict[str, list[ResponsePost]] = {}
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._reply_holds: list[ReplyHold] = []
         self._rate_limits: dict[str, int] = dict(PUBLISHED_LIMITS) if published_limits else {}
         if published_limits:
             self._rate_limits["chat.postMessage"] = post_budget_per_minute
@@ -664,6 +685,20 @@ class FakeSlack:
         with self._lock:
             self._failures[method].append(_Failure("", 200, None, reply_lost=True))
 
+    def hold_reply(self, method: str, *, timeout: float = 30.0) -> ReplyHold:
+        """Carry out the next call to `method`, then keep its reply until ``release()`` (or ``timeout``):
+        ``hold.entered`` tells a test that Slack has acted and the caller is still waiting to hear it."""
+        hold = ReplyHold(method, timeout)
+        with self._lock:
+            self._reply_holds.append(hold)
+        return hold
+
+    def release_holds(self) -> None:
+        with self._lock:
+            holds, self._reply_holds = self._reply_holds, []
+        for hold in holds:
+            hold.release()
+
     def drop_next_request(self, method: str) -> None:
         """Close the connection of the next call to `method` without carrying it out or replying."""
         with self._lock:
@@ -861,6 +896,9 @@ class FakeSlack:
             reply = self._finish(method, params, body_out)
             if reply_lost:
                 return _Reply(0, b"", {}, drop_after=0.0)
+            hold = next((h for h in self._reply_holds if h.method == method and not h.taken), None)
+            if hold is not None:
+                hold.taken, reply.hold = True, hold
             return reply
 
     def _finish(
@@ -1406,6 +1444,8 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 with fake._lock:
                     fake._violate(parts.path, "reply", f"twin crashed: {exc!r}", {})
                 reply = _Reply(500, json.dumps({"ok": False, "error": "fatal_error"}).encode(), {})
+            if reply.hold is not None:
+                reply.hold.wait()
             if reply.drop_after is not None:
                 # Chaos "timeout": the client waits, then sees the connection closed without a reply.
                 time.sleep(reply.drop_after)
