@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import leases
@@ -23,16 +23,25 @@ def retry_delay(attempts: int) -> timedelta:
     return backoff(attempts, first=FIRST_RETRY, cap=MAX_RETRY)
 
 
-def new_delivery(*, message_id: str, event_type: str, payload: str, now: datetime) -> WebhookDelivery:
-    return WebhookDelivery(
-        message_id=message_id,
-        event_type=event_type,
-        payload=payload,
-        received_at=now,
-        due_at=now,
-        status=DeliveryStatus.PENDING,
-        attempts=0,
+async def store_delivery(
+    session: AsyncSession, *, message_id: str, event_type: str, payload: str, now: datetime
+) -> int:
+    """Store a verified webhook, due now; returns its id. A message id stored before raises ``IntegrityError`` (a
+    redelivery). One INSERT, without the ORM's unit of work: this runs once per webhook."""
+    result = await session.execute(
+        insert(WebhookDelivery)
+        .values(
+            message_id=message_id,
+            event_type=event_type,
+            payload=payload,
+            received_at=now,
+            due_at=now,
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+        )
+        .returning(WebhookDelivery.id)
     )
+    return int(result.scalar_one())
 
 
 async def claim_deliveries(

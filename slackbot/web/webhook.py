@@ -89,10 +89,8 @@ def webhook_routes(*, db: Database, secret: str, processor: DeliveryProcessor) -
             return _problem(400, "invalid_message_id")
         try:
             async with db.transaction() as session:
-                session.add(
-                    repo.new_delivery(
-                        message_id=delivery_id, event_type=event, payload=json.dumps(payload), now=utcnow()
-                    )
+                await repo.store_delivery(
+                    session, message_id=delivery_id, event_type=event, payload=json.dumps(payload), now=utcnow()
                 )
         except IntegrityError:
             logger.debug("recall.webhook.duplicate", extra={"event": event})

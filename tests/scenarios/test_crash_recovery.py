@@ -18,7 +18,7 @@ import pytest
 
 from storage.crypto import TokenCipher
 from storage.db import Database
-from storage.deliveries import new_delivery
+from storage.deliveries import store_delivery
 from storage.models import CalendarConnection, Member, utcnow
 from tests.conftest import BOT_TOKEN, TEAM_ID, TEAM_NAME
 from tests.scenarios.harness import SIGNING_SECRET, WEBHOOK_SECRET
@@ -172,10 +172,12 @@ def test_stored_but_unprocessed_delivery_is_processed_on_start(world: tuple) -> 
         db = Database.from_url(database_url)
         async with db.transaction() as session:
             payload = recall.sync_events_payload(calendar_id)
-            session.add(
-                new_delivery(
-                    message_id="msg_left_behind", event_type=payload["event"], payload=json.dumps(payload), now=utcnow()
-                )
+            await store_delivery(
+                session,
+                message_id="msg_left_behind",
+                event_type=payload["event"],
+                payload=json.dumps(payload),
+                now=utcnow(),
             )
         await db.dispose()
 

@@ -31,10 +31,9 @@ def test_delivery_retry_backs_off_to_an_hour() -> None:
 
 async def store(db: Database, message_id: str = "msg_1") -> int:
     async with db.transaction() as session:
-        delivery = deliveries.new_delivery(message_id=message_id, event_type="calendar.update", payload="{}", now=NOW)
-        session.add(delivery)
-        await session.flush()
-        return delivery.id
+        return await deliveries.store_delivery(
+            session, message_id=message_id, event_type="calendar.update", payload="{}", now=NOW
+        )
 
 
 async def row(db: Database, delivery_id: int) -> WebhookDelivery:
