@@ -27,8 +27,9 @@ HANDLED_EVENTS = frozenset({"calendar.update", "calendar.sync_events"})
 # Webhooks that arrive together (one per calendar) share one listing; wait this long for stragglers.
 DEFAULT_DEBOUNCE = timedelta(milliseconds=300)
 # ... but never for longer than this after the first of them arrived, so a steady stream of webhooks cannot starve
-# the listings: a burst's listing starts within 2 s of its first webhook (the rest of the 2 s is for claiming it).
-MAX_GATHER = timedelta(seconds=1.5)
+# the listings: a burst's listing starts within 2 s of its first webhook (the rest of the 2 s is for the batch in
+# hand when the time is up, and for claiming the listing behind the intake's writes).
+MAX_GATHER = timedelta(seconds=1.0)
 # Deliveries claimed (and, for listings, settled) at once.
 BATCH_SIZE = 100
 
@@ -95,7 +96,8 @@ class DeliveryProcessor:
                     if handled >= BATCH_SIZE:
                         continue  # a backlog: keep gathering it into the same listing
                     if self._debounce:
-                        await asyncio.sleep(self._debounce)
+                        # Never past the end of the gathering.
+                        await asyncio.sleep(min(self._debounce, gather - (loop.time() - gathering_since)))
                         if self._wake.is_set() and loop.time() - gathering_since < gather:
                             continue  # more webhooks arrived: gather them into the same listing
                 if not self._listing_running() and (gathering_since is not None or not listed):
