@@ -71,6 +71,8 @@ async def blast(url: str, bodies: list[tuple[bytes, dict[str, str]]], concurrenc
     latencies: list[float] = []
     statuses: dict[int | str, int] = {}
     gate = asyncio.Semaphore(concurrency)
+    dropped: list[tuple[float, float]] = []  # (seconds into the run, seconds waited) of each transport error
+    first = time.perf_counter()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
 
@@ -81,8 +83,9 @@ async def blast(url: str, bodies: list[tuple[bytes, dict[str, str]]], concurrenc
                     response = await client.post(
                         f"{url}/recall/webhook", content=body, headers=headers | {"Content-Type": "application/json"}
                     )
-                except httpx.TransportError as exc:  # counted, not fatal: the report says how many
+                except httpx.TransportError as exc:  # counted, not fatal: the report says how many, and when
                     status: int | str = type(exc).__name__
+                    dropped.append((round(started - first, 2), round(time.perf_counter() - started, 2)))
                 else:
                     status = response.status_code
                 latencies.append(time.perf_counter() - started)
@@ -99,6 +102,7 @@ async def blast(url: str, bodies: list[tuple[bytes, dict[str, str]]], concurrenc
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
         "statuses": {str(k): v for k, v in sorted(statuses.items(), key=lambda item: str(item[0]))},
+        "transport_errors_at": dropped,
     }
 
 
@@ -222,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"({ratio(app['p99_ms'] / bare['p99_ms'])}; goal <= 2x)",
                 f"  CPU ms / req  app {app['cpu_ms_per_request']:>8}  bare {bare['cpu_ms_per_request']:>8}",
                 f"  statuses      app {app['statuses']}  bare {bare['statuses']}",
+                f"  transport errors (s into the run, s waited)  app {app['transport_errors_at']}"
+                f"  bare {bare['transport_errors_at']}",
                 f"  app: {app['processed_at_last_answer']} processed when the last answer came back; "
                 f"all processed after {app['seconds_until_all_processed']} s; "
                 f"first listing {app['seconds_to_first_listing']} s after the "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,6 +20,7 @@ from weakref import WeakKeyDictionary
 
 import aiosqlite
 from sqlalchemy import event
+from sqlalchemy import exc as exc_module
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -79,9 +81,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
         connect_args = {"timeout": 30} | kwargs.pop("connect_args", {})
         kwargs.setdefault("async_creator", _sqlite_creator(async_url, connect_args))
-    else:
-        kwargs.setdefault("pool_pre_ping", True)
     engine = create_async_engine(async_url, **kwargs)
+    if not is_sqlite(url):
+        _ping_when_idle(engine)
     if is_sqlite(url):
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -102,6 +104,34 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+# A pooled server connection unused for longer than this is pinged before it is handed out (a restarted server or
+# an idle-timeout on the way drops such connections); one used more recently is handed out as it is.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, but only for connections that sat idle: under load every transaction would
+    otherwise pay one more round trip (the pessimistic-disconnect recipe of SQLAlchemy's pooling docs: a checkout
+    listener that raises `DisconnectionError` makes the pool replace the connection and try again)."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _note_idle(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise exc_module.DisconnectionError() from exc
+        if not alive:
+            raise exc_module.DisconnectionError()
 
 
 SQLITE_BUSY_TIMEOUT_MS = 30000
