@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +108,17 @@ async def blast(url: str, bodies: list[tuple[bytes, dict[str, str]]], concurrenc
     }
 
 
+def _blast_here(url: str, bodies: list[tuple[bytes, dict[str, str]]], concurrency: int) -> dict[str, Any]:
+    return asyncio.run(blast(url, bodies, concurrency))
+
+
+def blast_apart(url: str, bodies: list[tuple[bytes, dict[str, str]]], concurrency: int) -> dict[str, Any]:
+    """`blast` in a process of its own: the load must not share an interpreter (and its GIL) with the twins that
+    answer the app's Slack and Recall calls, or the app would be measured slower for the twins' work."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_blast_here, url, bodies, concurrency).result()
+
+
 def run_bare(args: argparse.Namespace, workdir: Path, bodies: list[tuple[bytes, dict[str, str]]]) -> dict[str, Any]:
     database = BenchDatabase(args.database_url, workdir / "bare")
     (workdir / "bare").mkdir(exist_ok=True)
@@ -122,7 +135,7 @@ def run_bare(args: argparse.Namespace, workdir: Path, bodies: list[tuple[bytes, 
             time.sleep(0.1)
         cpu = psutil.Process(process.pid)
         before = sum(cpu.cpu_times()[:2])
-        result = asyncio.run(blast(url, bodies, args.concurrency))
+        result = blast_apart(url, bodies, args.concurrency)
         result["cpu_ms_per_request"] = round((sum(cpu.cpu_times()[:2]) - before) * 1000 / len(bodies), 2)
         return result
     finally:
@@ -169,7 +182,7 @@ def run_app(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             started = time.perf_counter()
             watcher = threading.Thread(target=watch, args=(started,), daemon=True)
             watcher.start()
-            result = asyncio.run(blast(server.url, bodies, args.concurrency))
+            result = blast_apart(server.url, bodies, args.concurrency)
             result["cpu_ms_per_request"] = round((server.cpu_seconds() - cpu_before) * 1000 / len(bodies), 2)
             result["processed_at_last_answer"] = asyncio.run(processed(database.url))
             deadline = time.perf_counter() + 600
