@@ -66,7 +66,7 @@ from storage.db import Database  # noqa: E402
 from storage.lifecycle import DeliveryStatus, ReconcileStatus, SyncStatus  # noqa: E402
 from storage.models import CalendarSync, Meeting, Member, WebhookDelivery, utcnow  # noqa: E402
 from tests.twins.fake_recall import FakeRecall, sign_webhook  # noqa: E402
-from tests.twins.fake_slack import FakeSlack, Message  # noqa: E402
+from tests.twins.fake_slack import CHAOS_KINDS, LOST_REPLY, FakeSlack, Message  # noqa: E402
 
 LEASE_SECONDS = 2  # WORK_LEASE_SECONDS: a killed process's leases run out this fast (as test_crash_recovery does)
 RULES = ("all", "organised", None, "organised")  # member i gets RULES[i % 4]; None: ask (the default)
@@ -795,6 +795,7 @@ class RunConfig:
     kill_low: float
     kill_high: float
     stall_seconds: float
+    lost_replies: bool = True
 
 
 async def seed_rules(url: str, members: int) -> None:
@@ -849,7 +850,12 @@ def one_run(
             server.start()
             log(f"{config.label}: server up ({database.kind}); playing {script.webhooks} webhooks ...")
             if config.faults:
-                slack.set_chaos(config.fault_rate, seed=config.seed * 10 + 1, stall_seconds=config.stall_seconds)
+                slack.set_chaos(
+                    config.fault_rate,
+                    seed=config.seed * 10 + 1,
+                    stall_seconds=config.stall_seconds,
+                    kinds=CHAOS_KINDS + ((LOST_REPLY,) if config.lost_replies else ()),
+                )
                 recall.set_chaos(config.fault_rate, seed=config.seed * 10 + 2, stall_seconds=config.stall_seconds)
                 killer = Killer(server, seed=config.seed * 10 + 3, low=config.kill_low, high=config.kill_high)
                 killer.start()
@@ -1196,6 +1202,11 @@ def main(argv: list[str] | None = None) -> int:
         help="default: SQLite in a temp dir; a PostgreSQL URL names a server where a fresh bench_<hex> "
         "database is created and dropped for each run (the named database itself is only used to connect)",
     )
+    parser.add_argument(
+        "--no-lost-replies",
+        action="store_true",
+        help="Slack chaos without lost replies (a call carried out, then its connection dropped): the earlier mix",
+    )
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
     parser.add_argument(
         "--server-log", type=Path, help="keep the faults run's server log here (the fault-free one at PATH.fault_free)"
@@ -1208,7 +1219,13 @@ def main(argv: list[str] | None = None) -> int:
     script = build_script(seed=args.seed, members=args.members, deliveries=args.deliveries)
     # Both runs use the same absolute times, so their messages can be compared word for word.
     anchor = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
-    common = {"seed": args.seed, "rate": args.rate, "fault_rate": args.fault_rate, "stall_seconds": args.stall_seconds}
+    common = {
+        "seed": args.seed,
+        "rate": args.rate,
+        "fault_rate": args.fault_rate,
+        "stall_seconds": args.stall_seconds,
+        "lost_replies": not args.no_lost_replies,
+    }
     low, high = args.kill_every
     runs = {}
     for label, faults in (("fault_free", False), ("faults", True)):
@@ -1237,6 +1254,7 @@ def main(argv: list[str] | None = None) -> int:
         "fault_rate": args.fault_rate,
         "kill_every": [low, high],
         "stall_seconds": args.stall_seconds,
+        "lost_replies": not args.no_lost_replies,
         "script": {
             "webhooks": script.webhooks,
             "redeliveries": script.redeliveries,

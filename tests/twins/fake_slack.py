@@ -7,7 +7,9 @@ against the spec's response schema. Breaches land in `fake.violations` and are a
 Slack error, so a test notices even when the app swallows the error.
 
 Faults: `fail_next(...)` queues one-shot failures; `set_chaos(rate, seed=...)` fails that share of Web API
-calls at random (5xx, 429, or a stalled connection dropped without a reply), always before any state changes.
+calls at random (5xx, 429, or a stalled connection dropped without a reply), always before any state changes
+(unless asked for lost replies too: carried out, then dropped). `lose_next_reply`, `drop_next_request` and
+`hold_reply` make one call's reply lost, its request dropped unseen, or its reply wait for a test.
 
 Also here: the request builders and signing helper that scenario tests use to play Slack's side
 (`slash_command_body`, `block_actions_body`, `event_body`, `sign_slack_request`).
@@ -344,6 +346,8 @@ class _Failure:
 
 # Chaos faults (`FakeSlack.set_chaos`): what kinds there are, and how Slack answers its server errors.
 CHAOS_KINDS: tuple[str, ...] = ("5xx", "429", "timeout")
+# Opt-in: the call is carried out and its reply lost (the only fault that changes state; see `set_chaos`).
+LOST_REPLY = "lost_reply"
 SERVER_ERRORS: tuple[tuple[int, str], ...] = ((500, "internal_error"), (503, "service_unavailable"))
 
 
@@ -352,6 +356,7 @@ class _Chaos:
     rate: float
     rng: random.Random
     stall_seconds: float
+    kinds: tuple[str, ...] = CHAOS_KINDS
 
 
 @dataclass
@@ -704,28 +709,42 @@ class FakeSlack:
         with self._lock:
             self._failures[method].append(_Failure("", 200, None, dropped=True))
 
-    def set_chaos(self, rate: float, *, seed: int | None = None, stall_seconds: float = 2.0) -> None:
+    def set_chaos(
+        self,
+        rate: float,
+        *,
+        seed: int | None = None,
+        stall_seconds: float = 2.0,
+        kinds: tuple[str, ...] = CHAOS_KINDS,
+    ) -> None:
         """Fail a share ``rate`` (0..1) of Web API calls at random, before they change anything; 0 switches it off.
 
         Each faulted call gets one kind, drawn at random: "5xx" (HTTP 500 `internal_error` or 503
         `service_unavailable`, Slack's JSON error envelope), "429" (`ratelimited`, `Retry-After: 1`) or "timeout"
         (the request is held ``stall_seconds``, then the connection is closed without any reply). ``seed`` makes the
         sequence of draws reproducible (for the same sequence of calls). Only `/api/` methods are affected, never
-        response_urls or the consent page. `chaos_counts` counts the faults by kind; it is never reset here."""
+        response_urls or the consent page. `chaos_counts` counts the faults by kind; it is never reset here.
+        ``kinds`` may add `LOST_REPLY`: the call is carried out, then the connection closes without a reply (the one
+        fault after which the caller cannot know what happened)."""
         if not 0 <= rate <= 1:
             raise ValueError("rate must be between 0 and 1")
         if stall_seconds < 0:
             raise ValueError("stall_seconds must not be negative")
         with self._lock:
-            self._chaos = _Chaos(rate, random.Random(seed), stall_seconds) if rate > 0 else None
+            unknown = set(kinds) - {*CHAOS_KINDS, LOST_REPLY}
+            if unknown or not kinds:
+                raise ValueError(f"unknown chaos kinds: {sorted(unknown)}")
+            self._chaos = _Chaos(rate, random.Random(seed), stall_seconds, tuple(kinds)) if rate > 0 else None
 
-    def _chaos_reply(self, method: str, params: dict[str, Any]) -> tuple[str, _Reply] | None:
+    def _chaos_reply(self, method: str, params: dict[str, Any]) -> tuple[str, _Reply | None] | None:
         """A fault for this call if chaos picks one (called under the lock, before any state changes)."""
         chaos = self._chaos
         if chaos is None or chaos.rng.random() >= chaos.rate:
             return None
-        kind = chaos.rng.choice(CHAOS_KINDS)
+        kind = chaos.rng.choice(chaos.kinds)
         self.chaos_counts[kind] += 1
+        if kind == LOST_REPLY:
+            return kind, None
         if kind == "timeout":
             return kind, _Reply(0, b"", {}, drop_after=chaos.stall_seconds)
         if kind == "429":
@@ -853,8 +872,11 @@ class FakeSlack:
                 )
             chaotic = self._chaos_reply(method, params)
             if chaotic is not None:
-                call.fault, reply = chaotic
-                return reply
+                call.fault, chaos_reply = chaotic
+                if chaos_reply is None:
+                    reply_lost = True  # carried out below, then the reply is lost
+                else:
+                    return chaos_reply
 
             op = self.contract.operation(method)
             handler = self._handlers().get(method)

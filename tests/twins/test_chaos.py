@@ -16,7 +16,7 @@ from recall.errors import RecallError
 from tests.twins.fake_recall import CHAOS_KINDS as RECALL_KINDS
 from tests.twins.fake_recall import DROPPED, FakeRecall
 from tests.twins.fake_slack import CHAOS_KINDS as SLACK_KINDS
-from tests.twins.fake_slack import FakeSlack
+from tests.twins.fake_slack import LOST_REPLY, FakeSlack
 
 TEAM = "T0CHAOS001"
 MEMBER = "U0CHAOS001"
@@ -88,6 +88,20 @@ def test_slack_rate_one_faults_every_call_and_changes_nothing(slack: FakeSlack, 
     assert dict(slack.chaos_counts) == {kind: kinds.count(kind) for kind in SLACK_KINDS}
     assert [c.fault for c in slack.calls] == kinds  # recorded as calls the app made, with the fault they got
     assert slack.violations == []  # the fault replies are valid Slack replies
+
+
+def test_slack_lost_replies_are_carried_out_and_only_when_asked(slack: FakeSlack, slack_api: httpx.Client) -> None:
+    slack.set_chaos(1.0, seed=3, stall_seconds=0, kinds=(LOST_REPLY,))
+    for i in range(3):
+        with pytest.raises(httpx.TransportError):
+            slack_api.post("chat.postMessage", data={"channel": MEMBER, "text": f"hello {i}"})
+    assert [m.text for m in slack.messages()] == ["hello 0", "hello 1", "hello 2"]  # Slack has them all
+    assert dict(slack.chaos_counts) == {LOST_REPLY: 3}
+    with pytest.raises(ValueError, match="unknown chaos kinds"):
+        slack.set_chaos(0.5, kinds=("meteor",))
+    slack.set_chaos(1.0, seed=7, stall_seconds=0)  # the default kinds change nothing
+    slack_fault(post_dm(slack_api, "not posted"))
+    assert len(slack.messages()) == 3
 
 
 def test_slack_rate_zero_or_switched_off_faults_nothing(slack: FakeSlack, slack_api: httpx.Client) -> None:
