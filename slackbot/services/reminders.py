@@ -4,8 +4,10 @@ with the meeting like its other messages."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -14,13 +16,29 @@ from slackbot.blocks.digests import Row, reminder_message
 from slackbot.meetings.attention import REMINDER_LEAD, ReminderStep, reminder_step
 from slackbot.requester import Requester
 from slackbot.services.meeting_views import views_of
-from slackbot.slack.gateway import SLACK_FAILURES, Lane, SlackGateway, slack_error_name
+from slackbot.slack.gateway import (
+    SLACK_FAILURES,
+    Lane,
+    PostedMessage,
+    SlackGateway,
+    outcome_unknown,
+    slack_error_name,
+)
 from storage import meetings
 from storage.db import Database
 from storage.lifecycle import ReminderStatus
 from storage.models import CalendarConnection, Meeting, Member, utcnow
 
 logger = logging.getLogger(__name__)
+
+# A reminder carries this Slack message metadata: one whose reply was lost is found again, not sent twice.
+REMINDER_METADATA_TYPE = "recall_meeting_reminder"
+# Around the send, where to look for it: our clock against Slack's.
+CLOCK_SKEW_SECONDS = 10.0
+
+
+def reminder_metadata(event_id: str) -> dict[str, Any]:
+    return {"event_type": REMINDER_METADATA_TYPE, "event_payload": {"recall_event_id": event_id}}
 
 
 class ReminderService:
@@ -68,20 +86,50 @@ class ReminderService:
                 return False
             owner = Requester(member.team_id, member.slack_user_id, member.enterprise_id)
         message = reminder_message(Row(view.event_id, view.facts, view.decision))
+        left: list[str] = []
+
+        async def leaving(channel: str) -> None:
+            left.append(channel)
+
+        sent_at = time.time()
         try:
-            posted = await self._gateway.post_dm(owner, message, lane=Lane.BACKGROUND)
+            posted: PostedMessage | None = await self._gateway.post_dm(
+                owner, message, lane=Lane.BACKGROUND, metadata=reminder_metadata(event_id), before_send=leaving
+            )
         except SLACK_FAILURES as exc:
             logger.warning(
                 "reminders.slack_failed", extra={"recall_event_id": event_id, "error": slack_error_name(exc)}
             )
-            async with self._db.transaction() as session:
-                await meetings.finish_reminder(
-                    session, event_id, status=ReminderStatus.NONE
-                )  # the next run tries again
-            return False
+            posted = await self._find_unanswered(owner, event_id, left, sent_at) if outcome_unknown(exc) else None
+            if posted is None:
+                async with self._db.transaction() as session:
+                    await meetings.finish_reminder(
+                        session, event_id, status=ReminderStatus.NONE
+                    )  # the next run tries again
+                return False
         async with self._db.transaction() as session:
             await meetings.finish_reminder(
                 session, event_id, status=ReminderStatus.SENT, channel=posted.channel, ts=posted.ts
             )
         logger.info("reminders.sent", extra={"recall_event_id": event_id})
         return True
+
+    async def _find_unanswered(
+        self, owner: Requester, event_id: str, left: list[str], sent_at: float
+    ) -> PostedMessage | None:
+        """A reminder that left without an answer may be in the member's DM: look before sending it again."""
+        if not left:
+            return None  # it never left
+        try:
+            return await self._gateway.find_posted(
+                owner,
+                left[0],
+                metadata=reminder_metadata(event_id),
+                oldest=sent_at - CLOCK_SKEW_SECONDS,
+                latest=time.time() + CLOCK_SKEW_SECONDS,
+            )
+        except SLACK_FAILURES as exc:
+            logger.warning(
+                "reminders.lookup_failed", extra={"recall_event_id": event_id, "error": slack_error_name(exc)}
+            )
+            return None

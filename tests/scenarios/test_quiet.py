@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from recall.client import RecallClient
 from slackbot import jobs
 from slackbot.registry import build_services
+from storage.lifecycle import ReminderStatus
 from storage.models import Digest, Meeting, Member
 from tests.conftest import TEAM_ID
 from tests.scenarios.harness import Harness
@@ -225,6 +226,29 @@ def test_a_reminder_before_an_undecided_meeting(h: Harness) -> None:
     # Deciding from the reminder updates it in place.
     h.click(action_id="schedule_bot", value=undecided["id"], user_id=ADA, message=reminder)
     assert "Bot scheduled" in str(h.slack.message(reminder.channel, reminder.ts).blocks)
+
+
+def test_a_reminder_whose_reply_was_lost_is_found_not_sent_twice(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    undecided = h.recall.add_event(cal, start_time=soon(2), title="Undecided")
+    h.sync(cal)
+    start = datetime.fromisoformat(undecided["start_time"].replace("Z", "+00:00"))
+    h.clock.set(start - timedelta(minutes=29))
+    before = len(h.dms(ADA))
+    h.slack.lose_next_reply("chat.postMessage")
+    assert run(h, jobs.send_reminders) == 1  # Slack took it; the app looked for it and found it
+    assert run(h, jobs.send_reminders) == 0
+    (reminder,) = h.dms(ADA)[before:]
+    (row,) = h.rows(Meeting, Meeting.recall_event_id == undecided["id"])
+    assert (row.reminder, row.reminder_ts) == (ReminderStatus.SENT, reminder.ts)
+    # A reminder that never reached Slack is sent again by the next run, once.
+    other = h.recall.add_event(cal, start_time=soon(2), title="Dropped")
+    h.sync(cal)
+    h.slack.drop_next_request("chat.postMessage")
+    assert run(h, jobs.send_reminders) == 0
+    assert run(h, jobs.send_reminders) == 1
+    reminders = [m for m in h.dms(ADA)[before:] if other["id"] in str(m.blocks) and "Starts in 30" in m.text]
+    assert len(reminders) == 1
 
 
 def test_no_reminder_too_late_or_when_off(h: Harness) -> None:
