@@ -147,6 +147,16 @@ def run_bare(args: argparse.Namespace, workdir: Path, bodies: list[tuple[bytes, 
         asyncio.run(database.drop())
 
 
+def medians(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each number's median over the rounds (None where a round had none)."""
+    out: dict[str, Any] = {}
+    for key, value in results[0].items():
+        if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+            values = [r[key] for r in results if isinstance(r.get(key), int | float)]
+            out[key] = round(statistics.median(values), 2) if values else None
+    return out
+
+
 async def processed(url: str) -> int:
     (done,) = await count_rows(
         url, select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.DONE)
@@ -211,39 +221,54 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--webhooks", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="app and bare runs, interleaved; medians are reported")
     parser.add_argument("--database-url")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--server-log", type=Path, help="keep the app server's log here")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="bench-intake-"))
+    payload = {"event": "calendar.sync_events", "data": {"calendar_id": "c", "last_updated_ts": "2026-01-01T00:00:00Z"}}
+    apps: list[dict[str, Any]] = []
+    bares: list[dict[str, Any]] = []
     try:
-        log("app ...")
-        app = run_app(args, workdir)
-        log("bare endpoint ...")
-        payload = {
-            "event": "calendar.sync_events",
-            "data": {"calendar_id": "c", "last_updated_ts": "2026-01-01T00:00:00Z"},
-        }
-        bare = run_bare(args, workdir, [sign_webhook(payload, secret=WEBHOOK_SECRET) for _ in range(args.webhooks)])
+        for n in range(args.rounds):  # interleaved, so a slow minute of the machine hits both sides
+            (workdir / f"round{n}").mkdir()
+            log(f"round {n + 1}/{args.rounds}: app ...")
+            apps.append(run_app(args, workdir / f"round{n}"))
+            log(f"round {n + 1}/{args.rounds}: bare endpoint ...")
+            bodies = [sign_webhook(payload, secret=WEBHOOK_SECRET) for _ in range(args.webhooks)]
+            bares.append(run_bare(args, workdir / f"round{n}", bodies))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    app, bare = medians(apps), medians(bares)
     kind = "postgresql" if args.database_url and not args.database_url.startswith("sqlite") else "sqlite"
-    report = {"revision": git_revision(), "database": kind, "webhooks": args.webhooks, "app": app, "bare": bare}
+    report = {
+        "revision": git_revision(),
+        "database": kind,
+        "webhooks": args.webhooks,
+        "rounds": args.rounds,
+        "app": app,
+        "bare": bare,
+        "app_rounds": apps,
+        "bare_rounds": bares,
+    }
+    per_round = ", ".join(ratio(a["per_second"] / b["per_second"]) for a, b in zip(apps, bares, strict=True))
     print(
         "\n".join(
             [
                 "",
                 f"intake: {args.webhooks} signed webhooks, concurrency {args.concurrency}, {kind}, "
-                f"revision {report['revision']}",
+                f"revision {report['revision']}; medians of {args.rounds} interleaved rounds",
+                f"  requests/s ratio per round: {per_round}",
                 f"  requests/s    app {app['per_second']:>8}  bare {bare['per_second']:>8}  "
                 f"({ratio(app['per_second'] / bare['per_second'])} of bare; goal >= 0.6x)",
                 f"  p50 ms        app {app['p50_ms']:>8}  bare {bare['p50_ms']:>8}",
                 f"  p99 ms        app {app['p99_ms']:>8}  bare {bare['p99_ms']:>8}  "
                 f"({ratio(app['p99_ms'] / bare['p99_ms'])}; goal <= 2x)",
                 f"  CPU ms / req  app {app['cpu_ms_per_request']:>8}  bare {bare['cpu_ms_per_request']:>8}",
-                f"  statuses      app {app['statuses']}  bare {bare['statuses']}",
-                f"  transport errors (s into the run, s waited)  app {app['transport_errors_at']}"
-                f"  bare {bare['transport_errors_at']}",
+                f"  statuses (all rounds)  app {[a['statuses'] for a in apps]}  bare {[b['statuses'] for b in bares]}",
+                f"  transport errors (s into the run, s waited)  app {[a['transport_errors_at'] for a in apps]}"
+                f"  bare {[b['transport_errors_at'] for b in bares]}",
                 f"  app: {app['processed_at_last_answer']} processed when the last answer came back; "
                 f"all processed after {app['seconds_until_all_processed']} s; "
                 f"first listing {app['seconds_to_first_listing']} s after the "
