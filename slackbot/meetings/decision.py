@@ -159,6 +159,7 @@ def decide(
             break  # the member (or, for them, the workspace) chose to be asked
         miss = rule_miss(rule, meeting.attendance, policy.company)
         return record(reason, rule=rule) if miss is None else leave_out(reason, rule=rule, miss=miss)
+    # A standing choice for the series decided above, so none is left to show from here on.
     if colleagues:
-        return Decision(BotState.COVERED, False, colleagues, Reason.NOBODY, series_choice=series_choice)
-    return Decision(BotState.ASK, False, reason=Reason.NOBODY, series_choice=series_choice)
+        return Decision(BotState.COVERED, False, colleagues)
+    return Decision(BotState.ASK, False)

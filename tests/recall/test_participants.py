@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from recall.models import CalendarEvent, Participant
-from slackbot.meetings.facts import facts_from_event
+from slackbot.meetings.facts import bot_still_scheduled, facts_from_event
 
 START = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 CALENDAR_ID = "c0ffee00-0000-4000-8000-000000000001"
@@ -564,3 +564,16 @@ def test_participants_do_not_change_the_event() -> None:
     event = outlook(raw)
     facts_from_event(event, owner_emails=frozenset({GRAPH_MEMBER}))
     assert event.raw == GRAPH_GUEST_EVENT
+
+
+@pytest.mark.parametrize(
+    ("bots", "key", "still"),
+    [
+        ([], "key-1", False),  # Recall lists no bot: ours is gone
+        ([{"bot_id": "b1", "start_time": "2024-05-01T10:00:00Z", "deduplication_key": "key-1"}], "key-1", True),
+        ([{"bot_id": "b1", "start_time": "2024-05-01T10:00:00Z", "deduplication_key": "key-2"}], "key-1", False),
+        ([{"bot_id": "b1", "start_time": "2024-05-01T10:00:00Z", "deduplication_key": "key-1"}], None, False),
+    ],
+)
+def test_bot_still_scheduled_only_under_our_key(bots: list[dict[str, Any]], key: str | None, still: bool) -> None:
+    assert bot_still_scheduled(google(None, bots=bots), key) is still

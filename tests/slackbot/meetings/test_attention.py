@@ -16,6 +16,7 @@ from slackbot.meetings.attention import (
     day_bounds,
     format_agenda_time,
     is_new_meeting,
+    local_day,
     parse_agenda_time,
     reminder_step,
     zone,
@@ -24,6 +25,18 @@ from slackbot.meetings.decision import BotState, Decision, Reason
 
 CONNECTED = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    ("moment", "tz", "day"),
+    [
+        (datetime(2026, 11, 30, 3, 0, tzinfo=UTC), NEW_YORK, date(2026, 11, 29)),  # still Sunday evening there
+        (datetime(2026, 11, 30, 12, 0, tzinfo=UTC), ZoneInfo("Pacific/Kiritimati"), date(2026, 12, 1)),  # +14
+        (datetime(2026, 11, 30, 12, 0, tzinfo=UTC), ZoneInfo("UTC"), date(2026, 11, 30)),
+    ],
+)
+def test_local_day_is_the_members_day_not_the_servers(moment: datetime, tz: ZoneInfo, day: date) -> None:
+    assert local_day(moment, tz) == day
 
 
 @pytest.mark.parametrize(

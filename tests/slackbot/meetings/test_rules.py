@@ -23,6 +23,7 @@ from slackbot.meetings.rules import (
     company_domains,
     domain_of,
     excluded_keyword,
+    is_calendar_address,
     is_external,
     rule_miss,
 )
@@ -237,6 +238,8 @@ def test_domain_of(email: str | None, domain: str | None) -> None:
         ("CCC sync", ["C++"], None),  # `+` is not a quantifier
         ("Cpp guild", ["C++"], None),
         ("(draft) roadmap", ["(draft)"], "(draft)"),
+        ("Plan(draft)v2", ["(draft)"], "(draft)"),  # no boundary needed where the keyword ends in a non-word
+        ("Interview: Ada", ["   ", "Interview"], "Interview"),  # a blank keyword is passed over, not the end
         ("Roadmap (Draft)", ["(draft)"], "(draft)"),
         ("draft roadmap", ["(draft)"], None),  # the parentheses are part of the keyword, not a group
         ("Release v1.0 review", ["v1.0"], "v1.0"),
@@ -255,6 +258,21 @@ def test_domain_of(email: str | None, domain: str | None) -> None:
 )
 def test_excluded_keyword(title: str, keywords: list[str], found: str | None) -> None:
     assert excluded_keyword(title, keywords) == found
+
+
+@pytest.mark.parametrize(
+    ("domain", "calendar"),
+    [
+        ("calendar.google.com", True),
+        ("group.calendar.google.com", True),
+        ("resource.calendar.google.com", True),
+        ("google.com", False),
+        ("mycalendar.google.com", False),
+        ("acme.com", False),
+    ],
+)
+def test_is_calendar_address(domain: str, calendar: bool) -> None:
+    assert is_calendar_address(domain) is calendar
 
 
 def test_excluded_keyword_returns_the_first_matching_keyword_in_order() -> None:
@@ -286,6 +304,7 @@ def test_excluded_keyword_handles_hostile_and_long_input() -> None:
         ("(draft)", "(draft)"),
         ("R&D", "R&D"),
         ("Café crème", "Café crème"),
+        ("Xmas party", "Xmas party"),  # only `<` and `>` are markup
         ("x" * MAX_KEYWORD, "x" * MAX_KEYWORD),
         ("  " + "x" * MAX_KEYWORD + "  ", "x" * MAX_KEYWORD),  # the limit counts the stored form
     ],
