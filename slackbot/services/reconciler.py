@@ -68,6 +68,9 @@ MEETING_METADATA_TYPE = "recall_meeting"
 # Where to look for it, around the time it was sent: our clock against Slack's, and one request's time out.
 CLOCK_SKEW = timedelta(seconds=10)
 REQUEST_TIMEOUT = timedelta(seconds=30)
+# The claim of a meeting without a message notes the time (no transaction of its own); a first DM that leaves
+# within this long after it needs no other note. One held up longer (Slack's pacing, a slow Recall) notes its own.
+POST_WINDOW = timedelta(seconds=10)
 
 
 def meeting_metadata(event_id: str) -> dict[str, Any]:
@@ -151,6 +154,7 @@ class _Snapshot:
     version: int
     home_open_since: datetime | None
     post_sent_at: datetime | None  # a first DM left then and was never recorded (see `_find_unconfirmed`)
+    noted_at: float | None = None  # Unix time this run's claim noted as the first DM's (see `POST_WINDOW`)
 
 
 def retry_after_of(exc: BaseException) -> timedelta | None:
@@ -248,7 +252,7 @@ class Reconciler:
                 )
                 if clicked:
                     # The member's click did not happen: everything stays as it was.
-                    await self._release(event_id)
+                    await self._release(event_id, forget_note=snapshot.noted_at is not None)
                     return Outcome(before, error=exc)
                 fallback = self._decide(snapshot, None, now)
                 decision = shown_after_bot_failure(decision, current=snapshot.current, fallback=fallback)
@@ -376,6 +380,11 @@ class Reconciler:
             claimed = await repo.claim_meeting(
                 session, event_id, owner=leases.PROCESS_ID, lease=self._lease, now=now, only_if_due=only_if_due
             )
+            if claimed and meeting.message_ts is None and meeting.post_sent_at is None:
+                # Whatever this run posts first leaves soon: noted now, in the claim's own transaction.
+                noted = time.time()
+                meeting.post_sent_at = datetime.fromtimestamp(noted, UTC)
+                snapshot = replace(snapshot, noted_at=noted)
             if not claimed and click is not None:
                 # Another process is acting on it: leave the click for that run to pick up.
                 before = self._decide(snapshot, snapshot.stored_choice, now)
@@ -421,16 +430,17 @@ class Reconciler:
         """A first DM sent earlier without an answer (a crash, a lost reply) is looked for in the DM's history. Found:
         it becomes the meeting's message (updated from now on). Not there: it is posted as usual. Slack not
         answering: the third item, and nothing is posted until it is known."""
-        if snapshot.post_sent_at is None or snapshot.posted is not None or snapshot.dm_channel is None:
+        if snapshot.post_sent_at is None or snapshot.posted is not None:
             return snapshot, None, None
         sent_at = snapshot.post_sent_at
         try:
+            channel = snapshot.dm_channel or await self._gateway.dm_channel(snapshot.owner, lane=lane)
             found = await self._gateway.find_posted(
                 snapshot.owner,
-                snapshot.dm_channel,
+                channel,
                 metadata=meeting_metadata(snapshot.event_id),
                 oldest=(sent_at - CLOCK_SKEW).timestamp(),
-                latest=(sent_at + CLOCK_SKEW + REQUEST_TIMEOUT).timestamp(),
+                latest=(sent_at + POST_WINDOW + REQUEST_TIMEOUT + CLOCK_SKEW).timestamp(),
                 lane=lane,
             )
         except SlackApiError as exc:
@@ -465,7 +475,10 @@ class Reconciler:
         if step is MessageStep.POST:
 
             async def leaving(channel: str) -> None:
-                left.at = datetime.fromtimestamp(time.time(), UTC)  # Slack's clock, not the run's `now`
+                now_wall = time.time()  # Slack's clock, not the run's `now`
+                left.at = datetime.fromtimestamp(now_wall, UTC)
+                if snapshot.noted_at is not None and now_wall - snapshot.noted_at <= POST_WINDOW.total_seconds():
+                    return  # the claim's note covers it
                 async with self._db.transaction() as session:
                     await repo.note_post_sent(
                         session, snapshot.event_id, owner=leases.PROCESS_ID, at=left.at, channel=channel
@@ -535,6 +548,8 @@ class Reconciler:
                 meeting.claimed_by = meeting.claimed_until = None
             return changed
 
-    async def _release(self, event_id: str) -> None:
+    async def _release(self, event_id: str, *, forget_note: bool) -> None:
+        """Give the meeting back untouched (``forget_note``: and the claim's note, as nothing was posted)."""
         async with self._db.transaction() as session:
-            await leases.release(session, Meeting, event_id, owner=leases.PROCESS_ID)
+            values = {"post_sent_at": None} if forget_note else None
+            await leases.release(session, Meeting, event_id, owner=leases.PROCESS_ID, values=values)

@@ -28,8 +28,10 @@ HANDLED_EVENTS = frozenset({"calendar.update", "calendar.sync_events"})
 DEFAULT_DEBOUNCE = timedelta(milliseconds=300)
 # ... but never for longer than this after the first of them arrived, so a steady stream of webhooks cannot starve
 # the listings: a burst's listing starts within 2 s of its first webhook (the rest of the 2 s is for the batch in
-# hand when the time is up, and for claiming the listing behind the intake's writes).
-MAX_GATHER = timedelta(seconds=1.0)
+# hand when the time is up, and for claiming the listing behind the intake's writes). Shorter would split a burst
+# that takes a second to arrive (200 calendars' webhooks) into two listings: a webhook stored after a listing
+# started asks for another one from its own `last_updated_ts`, which lists the whole burst's events again.
+MAX_GATHER = timedelta(seconds=1.5)
 # Deliveries claimed (and, for listings, settled) at once.
 BATCH_SIZE = 100
 

@@ -153,6 +153,10 @@ class SlackGateway:
             response = await client.chat_postMessage(channel=channel, **message.as_kwargs())
         return PostedMessage(channel=response["channel"], ts=response["ts"])
 
+    async def dm_channel(self, to: Requester, *, lane: Lane = Lane.BACKGROUND) -> str:
+        """The id of the member's DM with the app (remembered, else opened once)."""
+        return await self._dm_channel(await self._client(to), to, lane)
+
     async def find_posted(
         self,
         to: Requester,

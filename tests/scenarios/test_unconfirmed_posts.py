@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
+from slackbot.services import reconciler
 from slackbot.services.reconciler import MEETING_METADATA_TYPE, meeting_metadata
 from storage.lifecycle import ReconcileStatus
 from storage.models import Meeting, utcnow
@@ -186,3 +187,20 @@ def test_the_mark_names_the_meeting_and_nothing_else() -> None:
         "event_type": MEETING_METADATA_TYPE,
         "event_payload": {"recall_event_id": "evt-1"},
     }
+
+
+def test_a_first_dm_held_up_after_the_claim_notes_its_own_time(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A DM that leaves long after the claim (Slack's pacing, a slow Recall) writes its own time before it leaves,
+    so the search looks where it went."""
+    monkeypatch.setattr(reconciler, "POST_WINDOW", timedelta(seconds=-1))  # every DM counts as held up
+    cal, event = new_meeting(h, "Held up")
+    h.slack.lose_next_reply("chat.postMessage")
+    h.sync(cal)
+    (posted,) = messages_about(h, event["id"])
+    noted = meeting_row(h, event["id"]).post_sent_at
+    assert noted is not None and abs(noted.timestamp() - float(posted.ts)) < 5
+
+    due_now(h, event["id"])
+    h.run(h.services.meetings.repair)
+    assert messages_about(h, event["id"]) == [posted]
+    assert meeting_row(h, event["id"]).message_ts == posted.ts
