@@ -17,7 +17,8 @@ from storage.lifecycle import DeliveryStatus, SyncStatus
 from storage.models import CalendarSync, WebhookDelivery
 from tests.storage.conftest import add_member
 
-STREAM_SECONDS = 3.0
+# Longer than two gatherings: a processor that waited for the stream to end would list only after it.
+STREAM_SECONDS = MAX_GATHER.total_seconds() * 2 + 1.0
 EVERY = 0.02
 
 
