@@ -45,7 +45,8 @@ def test_forged_stale_and_unsigned_webhooks_are_rejected(h: Harness) -> None:
     before = len(h.dms(ADA))
 
     body, headers = sign_webhook(payload, secret=make_webhook_secret())
-    assert post(h, body, headers).status_code == 401
+    refused = post(h, body, headers)
+    assert (refused.status_code, refused.json()) == (401, {"ok": False, "error": "invalid_signature"})
     body, headers = sign_webhook(payload, secret=WEBHOOK_SECRET, timestamp=datetime.now(UTC) - timedelta(minutes=6))
     assert post(h, body, headers).status_code == 401
     body, _ = sign_webhook(payload, secret=WEBHOOK_SECRET)

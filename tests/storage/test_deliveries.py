@@ -136,3 +136,19 @@ async def test_finished_deliveries_are_cleaned_up_after_a_while(db: Database, st
     async with db.transaction() as session:
         left = {d.message_id for d in await session.scalars(select(WebhookDelivery))}
     assert left == {"recent", "pending"}
+
+
+async def test_only_finished_deliveries_older_than_the_cut_are_deleted(db: Database) -> None:
+    cut = NOW + timedelta(days=7)
+    old_done, at_cut, pending = await store(db, "msg_old"), await store(db, "msg_cut"), await store(db, "msg_pending")
+    async with db.transaction() as session:
+        for delivery_id, finished in ((old_done, NOW), (at_cut, cut)):
+            delivery = await session.get(WebhookDelivery, delivery_id)
+            assert delivery is not None
+            delivery.status, delivery.finished_at = DeliveryStatus.DONE, finished
+    async with db.transaction() as session:
+        assert await deliveries.delete_finished_deliveries(session, before=cut) == 1
+        assert await deliveries.delete_finished_deliveries(session, before=cut) == 0
+    async with db.transaction() as session:
+        left = set(await session.scalars(select(WebhookDelivery.id)))
+    assert left == {at_cut, pending}  # finished exactly at the cut is kept; unfinished never goes

@@ -157,3 +157,37 @@ async def test_reminder_candidates_start_within_the_lead_not_yet_reminded(db: Da
         first_only = await repo.reminder_candidates(session, now=NOW, lead=lead, limit=1)
     assert found == ["first", "soon", "edge"]  # soonest first
     assert first_only == ["first"]
+
+
+async def test_forgetting_bots_touches_only_that_calendars_live_meetings_with_a_bot(db: Database) -> None:
+    ours = await add_member(db)
+    theirs = await add_member(db, user_id="U2", calendar="cal-2")
+    await add_meeting(db, ours, "bot", scheduled_key="k1")
+    await add_meeting(db, ours, "no-bot")
+    await add_meeting(db, ours, "ends-now", scheduled_key="k2", start_time=NOW - timedelta(hours=1), end_time=NOW)
+    await add_meeting(db, theirs, "colleague", scheduled_key="k1")
+    async with db.transaction() as session:
+        forgotten = await repo.forget_bots(session, connection_id=ours, now=NOW)
+    assert forgotten == ["bot"]
+    bot, colleague, ended = await get(db, "bot"), await get(db, "colleague"), await get(db, "ends-now")
+    assert (bot.scheduled_key, bot.version) == (None, 2)  # the change is seen by a run that read version 1
+    assert (colleague.scheduled_key, colleague.version) == ("k1", 1)
+    assert (ended.scheduled_key, (await get(db, "no-bot")).version) == ("k2", 1)
+
+
+async def test_a_calendar_back_wakes_only_its_own_live_meetings(db: Database) -> None:
+    ours = await add_member(db)
+    theirs = await add_member(db, user_id="U2", calendar="cal-2")
+    settled = {"status": ReconcileStatus.SETTLED, "due_at": None}
+    await add_meeting(db, ours, "live", **settled)
+    await add_meeting(db, ours, "cancelled", is_deleted=True, **settled)
+    await add_meeting(db, ours, "ends-now", start_time=NOW - timedelta(hours=1), end_time=NOW, **settled)
+    await add_meeting(db, theirs, "colleague", **settled)
+    async with db.transaction() as session:
+        assert await repo.mark_upcoming_pending(session, connection_id=ours, now=NOW) == ["live"]
+    assert [(await get(db, e)).status for e in ("live", "cancelled", "ends-now", "colleague")] == [
+        ReconcileStatus.PENDING,
+        ReconcileStatus.SETTLED,
+        ReconcileStatus.SETTLED,
+        ReconcileStatus.SETTLED,
+    ]

@@ -6,16 +6,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from slackbot.services.calendar_sync import CLOCK_MARGIN
 from slackbot.services.webhook_processor import MAX_GATHER, DeliveryProcessor
 from storage import deliveries
 from storage.db import Database
 from storage.lifecycle import DeliveryStatus, SyncStatus
-from storage.models import CalendarSync, WebhookDelivery
-from tests.storage.conftest import add_member
+from storage.models import CalendarConnection, CalendarSync, WebhookDelivery
+from tests.storage.conftest import NOW, add_member
 
 # Longer than two gatherings: a processor that waited for the stream to end would list only after it.
 STREAM_SECONDS = MAX_GATHER.total_seconds() * 2 + 1.0
@@ -75,3 +78,100 @@ async def test_a_steady_stream_of_webhooks_does_not_starve_its_listing(db: Datab
         sync = await session.get(CalendarSync, "cal-1")
     assert statuses == {DeliveryStatus.DONE: sent}
     assert sync is not None and sync.status is SyncStatus.DUE and sync.requests >= 1
+
+
+async def store(db: Database, message_id: str, payload: dict, *, received: datetime = NOW) -> None:
+    async with db.transaction() as session:
+        await deliveries.store_delivery(
+            session,
+            message_id=message_id,
+            event_type=str(payload.get("event")),
+            payload=json.dumps(payload),
+            now=received,
+        )
+
+
+def sync_payload(calendar_id: object, last_updated_ts: str | None) -> dict:
+    data: dict = {"calendar_id": calendar_id}
+    if last_updated_ts is not None:
+        data["last_updated_ts"] = last_updated_ts
+    return {"event": "calendar.sync_events", "data": data}
+
+
+async def listing(db: Database, calendar_id: str) -> CalendarSync | None:
+    async with db.transaction() as session:
+        return await session.get(CalendarSync, calendar_id)
+
+
+async def test_a_batch_asks_each_known_calendar_for_a_listing_from_its_webhooks(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    connection_id = await add_member(db, calendar="cal-1")
+    await add_member(db, user_id="U2", calendar="cal-2")
+    async with db.transaction() as session:
+        connection = await session.get(CalendarConnection, connection_id)
+        assert connection is not None
+        connected_at = connection.created_at
+    # Unknown and malformed ones first: they are passed over, not the end of the batch.
+    await store(db, "m1", sync_payload(7, "2026-11-30T08:00:00Z"))
+    await store(db, "m2", sync_payload("cal-unknown", "2026-11-30T08:00:00Z"))
+    await store(db, "m3", sync_payload("cal-1", "2026-11-30T08:30:00Z"))
+    await store(db, "m4", sync_payload("cal-1", "2026-11-30T08:10:00Z"))
+    await store(db, "m5", sync_payload("cal-2", "2099-01-01T00:00:00Z"))  # from the future: capped at now
+    processor = DeliveryProcessor(db=db, status=None, syncer=RecordingSyncer(), clock=lambda: NOW)  # type: ignore[arg-type]
+    with caplog.at_level(logging.DEBUG, logger="slackbot.services.webhook_processor"):
+        assert await processor._process_batch() == 5
+
+    first = await listing(db, "cal-1")
+    assert first is not None and first.status is SyncStatus.DUE and first.requests == 2
+    # Never listed: from the connection's creation (less the clock margin); then from no later than each webhook.
+    assert first.cursor == connected_at - CLOCK_MARGIN
+    assert (first.requested_from, first.requested_until) == (
+        datetime(2026, 11, 30, 8, 10, tzinfo=UTC),
+        datetime(2026, 11, 30, 8, 30, tzinfo=UTC),
+    )
+    second = await listing(db, "cal-2")
+    assert second is not None and second.requested_until == NOW  # a first listing needs no lower bound
+    assert await listing(db, "cal-unknown") is None
+    assert [r.getMessage() for r in caplog.records].count("webhooks.unknown_calendar") == 1
+    assert any(getattr(r, "event", None) == "calendar.sync_events" for r in caplog.records)
+
+
+async def test_a_webhook_the_last_listing_covered_asks_for_nothing(db: Database) -> None:
+    """Received before the last listing started, announcing changes before its cursor: nothing new to list."""
+    await add_member(db, calendar="cal-1")
+    async with db.transaction() as session:
+        session.add(
+            CalendarSync(
+                recall_calendar_id="cal-1",
+                status=SyncStatus.IDLE,
+                cursor=NOW - timedelta(seconds=10),
+                listing_started_at=NOW - timedelta(seconds=10),
+                requests=1,
+                attempts=0,
+            )
+        )
+    await store(db, "old", sync_payload("cal-1", "2026-11-30T08:00:00Z"), received=NOW - timedelta(seconds=15))
+    processor = DeliveryProcessor(db=db, status=None, syncer=RecordingSyncer(), clock=lambda: NOW)  # type: ignore[arg-type]
+    assert await processor._process_batch() == 1
+    covered = await listing(db, "cal-1")
+    assert covered is not None and (covered.status, covered.requests) == (SyncStatus.IDLE, 1)
+    # The same announcement received after that listing started asks for another one.
+    await store(db, "new", sync_payload("cal-1", "2026-11-30T08:00:00Z"), received=NOW - timedelta(seconds=5))
+    assert await processor._process_batch() == 1
+    again = await listing(db, "cal-1")
+    assert again is not None and again.status is SyncStatus.DUE
+
+
+async def test_cleanup_deletes_what_was_finished_a_week_ago(db: Database) -> None:
+    await store(db, "old", sync_payload("cal-1", None))
+    await store(db, "recent", sync_payload("cal-1", None))
+    async with db.transaction() as session:
+        for message_id, finished in (("old", NOW - timedelta(days=8)), ("recent", NOW - timedelta(days=6))):
+            row = await session.scalar(select(WebhookDelivery).where(WebhookDelivery.message_id == message_id))
+            assert row is not None
+            row.status, row.finished_at = DeliveryStatus.DONE, finished
+    processor = DeliveryProcessor(db=db, status=None, syncer=RecordingSyncer(), clock=lambda: NOW)  # type: ignore[arg-type]
+    assert await processor.cleanup() == 1
+    async with db.transaction() as session:
+        assert list(await session.scalars(select(WebhookDelivery.message_id))) == ["recent"]
