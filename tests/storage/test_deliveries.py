@@ -56,23 +56,33 @@ async def test_claimed_once_with_the_attempt_counted(db: Database) -> None:
     assert await claim(db, "b") == []  # held
 
 
+async def test_a_stored_webhook_is_pending_and_due_from_when_it_came(db: Database) -> None:
+    stored = await row(db, await store(db))
+    assert (stored.status, stored.attempts, stored.received_at, stored.due_at) == (DeliveryStatus.PENDING, 0, NOW, NOW)
+    assert (stored.claimed_by, stored.finished_at, stored.last_error) == (None, None, None)
+
+
 async def test_a_batch_is_finished_at_once_and_only_what_the_owner_still_holds(db: Database) -> None:
-    ours = [await store(db, f"msg_{i}") for i in range(3)]
+    ours = [await store(db, f"msg_{i}") for i in range(4)]
     await claim(db, "a")
     async with db.transaction() as session:
-        # The third one's lease ran out and another process holds it now.
+        # The third one's lease ran out and another process holds it now; the first had failed once before.
         taken = await session.get(WebhookDelivery, ours[2])
-        assert taken is not None
-        taken.claimed_by = "b"
+        earlier = await session.get(WebhookDelivery, ours[0])
+        assert taken is not None and earlier is not None
+        taken.claimed_by, earlier.last_error = "b", "RecallUnavailable"
     async with db.transaction() as session:
-        assert await deliveries.finish_deliveries(session, ours, owner="a", now=NOW) == 2
+        assert await deliveries.finish_deliveries(session, ours[:3], owner="a", now=NOW) == 2
         assert await deliveries.finish_deliveries(session, [], owner="a", now=NOW) == 0
+        assert await deliveries.finish_deliveries(session, [ours[2]], owner="a", now=NOW) == 0
     rows = [await row(db, i) for i in ours]
-    assert [(r.status, r.claimed_by, r.finished_at) for r in rows] == [
-        (DeliveryStatus.DONE, None, NOW),
-        (DeliveryStatus.DONE, None, NOW),
-        (DeliveryStatus.PENDING, "b", None),
+    assert [(r.status, r.claimed_by, r.finished_at, r.last_error) for r in rows] == [
+        (DeliveryStatus.DONE, None, NOW, None),
+        (DeliveryStatus.DONE, None, NOW, None),
+        (DeliveryStatus.PENDING, "b", None, None),
+        (DeliveryStatus.PENDING, "a", None, None),  # held by "a" but not in the batch: left alone
     ]
+    assert rows[0].claimed_until is None and rows[3].claimed_until is not None
 
 
 async def test_only_the_holder_finishes_it(db: Database) -> None:

@@ -191,3 +191,22 @@ async def test_a_calendar_back_wakes_only_its_own_live_meetings(db: Database) ->
         ReconcileStatus.SETTLED,
         ReconcileStatus.SETTLED,
     ]
+
+
+async def test_colleagues_by_key_names_each_keys_other_members_once_in_order(db: Database) -> None:
+    ada = await add_member(db, user_id="U1", calendar="cal-1")
+    bob = await add_member(db, user_id="U2", calendar="cal-2")
+    cy = await add_member(db, user_id="U3", calendar="cal-3")
+    elsewhere = await add_member(db, team_id="T9", user_id="U4", calendar="cal-4")
+    await add_meeting(db, ada, "ada", scheduled_key="k1")
+    await add_meeting(db, cy, "cy", scheduled_key="k1", updated_at=NOW + timedelta(minutes=2))
+    await add_meeting(db, bob, "bob", scheduled_key="k1", updated_at=NOW + timedelta(minutes=1))
+    await add_meeting(db, bob, "bob-again", scheduled_key="k1", updated_at=NOW + timedelta(minutes=3))
+    await add_meeting(db, bob, "bob-k2", scheduled_key="k2")
+    await add_meeting(db, cy, "cancelled", scheduled_key="k2", is_deleted=True)
+    await add_meeting(db, elsewhere, "other-team", scheduled_key="k1", team_id="T9")
+    await add_meeting(db, cy, "k3", scheduled_key="k3")
+    async with db.transaction() as session:
+        found = await repo.colleagues_by_key(session, team_id="T1", keys=["k1", "k2"], exclude_user_id="U1")
+        assert await repo.colleagues_by_key(session, team_id="T1", keys=[], exclude_user_id="U1") == {}
+    assert found == {"k1": ["U2", "U3"], "k2": ["U2"]}

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from slackbot.services.calendar_sync import CLOCK_MARGIN
 from slackbot.services.webhook_processor import MAX_GATHER, DeliveryProcessor
-from storage import deliveries
+from storage import deliveries, leases
 from storage.db import Database
 from storage.lifecycle import DeliveryStatus, SyncStatus
 from storage.models import CalendarConnection, CalendarSync, WebhookDelivery
@@ -175,3 +175,69 @@ async def test_cleanup_deletes_what_was_finished_a_week_ago(db: Database) -> Non
     assert await processor.cleanup() == 1
     async with db.transaction() as session:
         assert list(await session.scalars(select(WebhookDelivery.message_id))) == ["recent"]
+
+
+class FlakyStatus:
+    """Stands in for the calendar status service: fails the first ``failures`` calls."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls: list[str] = []
+
+    async def calendar_updated(self, recall_calendar_id: str) -> None:
+        self.calls.append(recall_calendar_id)
+        if len(self.calls) <= self.failures:
+            raise RuntimeError("recall is down")
+
+
+async def delivery_row(db: Database, message_id: str) -> WebhookDelivery:
+    async with db.transaction() as session:
+        row = await session.scalar(select(WebhookDelivery).where(WebhookDelivery.message_id == message_id))
+        assert row is not None
+        return row
+
+
+async def test_a_calendar_update_is_handled_once_and_a_failure_retried_then_abandoned(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = [NOW]
+    status = FlakyStatus(failures=deliveries.MAX_ATTEMPTS)
+    processor = DeliveryProcessor(db=db, status=status, syncer=RecordingSyncer(), clock=lambda: clock[0])  # type: ignore[arg-type]
+    await store(db, "upd", {"event": "calendar.update", "data": {"calendar_id": "cal-9"}})
+    await store(db, "odd", {"event": "calendar.update", "data": {"calendar_id": 9}})  # no calendar: nothing to do
+
+    with caplog.at_level(logging.WARNING, logger="slackbot.services.webhook_processor"):
+        assert await processor._process_batch() == 2
+    failed, odd = await delivery_row(db, "upd"), await delivery_row(db, "odd")
+    assert (odd.status, odd.last_error) == (DeliveryStatus.DONE, None)
+    assert (failed.status, failed.attempts, failed.last_error) == (DeliveryStatus.PENDING, 1, "RuntimeError")
+    assert failed.due_at == NOW + deliveries.retry_delay(1) and failed.claimed_by is None
+    assert [r.getMessage() for r in caplog.records] == ["webhooks.delivery_failed"]
+    assert getattr(caplog.records[0], "delivery_id", None) == failed.id
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="slackbot.services.webhook_processor"):
+        for _ in range(deliveries.MAX_ATTEMPTS - 1):
+            clock[0] = (await delivery_row(db, "upd")).due_at
+            assert await processor._process_batch() == 1
+    abandoned = await delivery_row(db, "upd")
+    assert (abandoned.status, abandoned.attempts) == (DeliveryStatus.ABANDONED, deliveries.MAX_ATTEMPTS)
+    last = caplog.records[-1]
+    assert (last.getMessage(), last.levelno) == ("webhooks.delivery_abandoned", logging.ERROR)
+    assert (getattr(last, "delivery_id", None), getattr(last, "error", None)) == (abandoned.id, "RuntimeError")
+    assert status.calls == ["cal-9"] * deliveries.MAX_ATTEMPTS
+
+
+async def test_a_sync_webhook_handled_alone_still_asks_for_its_listing(db: Database) -> None:
+    """When a batch's transaction fails, each webhook is handled alone: the listing is asked for all the same."""
+    await add_member(db, calendar="cal-1")
+    processor = DeliveryProcessor(db=db, status=FlakyStatus(0), syncer=RecordingSyncer(), clock=lambda: NOW)  # type: ignore[arg-type]
+    await store(db, "alone", sync_payload("cal-1", "2026-11-30T08:00:00Z"))
+    async with db.transaction() as session:
+        (delivery,) = await deliveries.claim_deliveries(
+            session, owner=leases.PROCESS_ID, lease=timedelta(minutes=1), now=NOW
+        )
+    await processor._process(delivery)
+    asked = await listing(db, "cal-1")
+    assert asked is not None and asked.status is SyncStatus.DUE
+    assert (await delivery_row(db, "alone")).status is DeliveryStatus.DONE
