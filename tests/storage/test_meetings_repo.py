@@ -210,3 +210,26 @@ async def test_colleagues_by_key_names_each_keys_other_members_once_in_order(db:
         found = await repo.colleagues_by_key(session, team_id="T1", keys=["k1", "k2"], exclude_user_id="U1")
         assert await repo.colleagues_by_key(session, team_id="T1", keys=[], exclude_user_id="U1") == {}
     assert found == {"k1": ["U2", "U3"], "k2": ["U2"]}
+
+
+async def test_a_reminder_is_claimed_once(db: Database) -> None:
+    connection_id = await add_member(db)
+    await add_meeting(db, connection_id, "soon")
+    async with db.transaction() as session:
+        assert await repo.claim_reminder(session, "soon") is True
+        assert await repo.claim_reminder(session, "soon") is False  # another process (or run) has it
+        assert await repo.claim_reminder(session, "no-such-meeting") is False
+    assert (await get(db, "soon")).reminder is ReminderStatus.SENDING
+
+
+async def test_only_meetings_ended_before_the_cut_are_deleted(db: Database) -> None:
+    connection_id = await add_member(db)
+    await add_meeting(db, connection_id, "at-cut", start_time=NOW - timedelta(hours=1), end_time=NOW)
+    async with db.transaction() as session:
+        assert await repo.delete_ended_meetings(session, before=NOW) == 0
+    await add_meeting(
+        db, connection_id, "long-over", start_time=NOW - timedelta(hours=3), end_time=NOW - timedelta(hours=2)
+    )
+    async with db.transaction() as session:
+        assert await repo.delete_ended_meetings(session, before=NOW) == 1
+    assert (await get(db, "at-cut")).recall_event_id == "at-cut"
