@@ -162,3 +162,14 @@ async def test_only_finished_deliveries_older_than_the_cut_are_deleted(db: Datab
     async with db.transaction() as session:
         left = set(await session.scalars(select(WebhookDelivery.id)))
     assert left == {at_cut, pending}  # finished exactly at the cut is kept; unfinished never goes
+
+
+async def test_claims_are_batched_and_a_retry_keeps_the_error_short(db: Database) -> None:
+    ids = [await store(db, f"msg_{i}") for i in range(3)]
+    async with db.transaction() as session:
+        first = await deliveries.claim_deliveries(session, owner="a", lease=LEASE, now=NOW, limit=2)
+    assert [d.id for d in first] == ids[:2]
+    async with db.transaction() as session:
+        await deliveries.finish_delivery(session, first[0], owner="a", now=NOW, error="Boom" * 100)
+    retried = await row(db, ids[0])
+    assert (retried.status, retried.last_error) == (DeliveryStatus.PENDING, ("Boom" * 100)[:200])

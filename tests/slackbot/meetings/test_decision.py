@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 import random
 import re
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -443,3 +444,14 @@ else:  # pragma: no cover
 
     def test_dedup_key_property_equal_instants_equal_keys() -> None:
         pytest.skip("hypothesis is not installed (add it to pyproject's [test] extra)")
+
+
+def test_dedup_key_is_utc_whatever_the_servers_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        start = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+        assert dedup_key(start, "https://meet.google.com/abc") == "2026-12-01T15:00:00Z-https://meet.google.com/abc"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
