@@ -38,10 +38,12 @@ from slackbot.meetings.rules import Policy
 from slackbot.requester import Requester
 from slackbot.services.from_rows import facts_of, policy_for
 from slackbot.slack.gateway import (
+    CLOCK_SKEW_SECONDS,
     SLACK_FAILURES,
     Lane,
     PostedMessage,
     SlackGateway,
+    event_mark,
     outcome_unknown,
     slack_error_name,
 )
@@ -66,7 +68,7 @@ MAX_RUNS = 3
 # crash, a lost reply) is found in the DM's history and updated instead of sent twice.
 MEETING_METADATA_TYPE = "recall_meeting"
 # Where to look for it, around the time it was sent: our clock against Slack's, and one request's time out.
-CLOCK_SKEW = timedelta(seconds=10)
+CLOCK_SKEW = timedelta(seconds=CLOCK_SKEW_SECONDS)
 REQUEST_TIMEOUT = timedelta(seconds=30)
 # The claim of a meeting without a message notes the time (no transaction of its own); a first DM that leaves
 # within this long after it needs no other note. One held up longer (Slack's pacing, a slow Recall) notes its own.
@@ -74,7 +76,7 @@ POST_WINDOW = timedelta(seconds=10)
 
 
 def meeting_metadata(event_id: str) -> dict[str, Any]:
-    return {"event_type": MEETING_METADATA_TYPE, "event_payload": {"recall_event_id": event_id}}
+    return event_mark(MEETING_METADATA_TYPE, event_id)
 
 
 def _lost_lease(

@@ -17,10 +17,12 @@ from slackbot.meetings.attention import REMINDER_LEAD, ReminderStep, reminder_st
 from slackbot.requester import Requester
 from slackbot.services.meeting_views import views_of
 from slackbot.slack.gateway import (
+    CLOCK_SKEW_SECONDS,
     SLACK_FAILURES,
     Lane,
     PostedMessage,
     SlackGateway,
+    event_mark,
     outcome_unknown,
     slack_error_name,
 )
@@ -33,12 +35,10 @@ logger = logging.getLogger(__name__)
 
 # A reminder carries this Slack message metadata: one whose reply was lost is found again, not sent twice.
 REMINDER_METADATA_TYPE = "recall_meeting_reminder"
-# Around the send, where to look for it: our clock against Slack's.
-CLOCK_SKEW_SECONDS = 10.0
 
 
 def reminder_metadata(event_id: str) -> dict[str, Any]:
-    return {"event_type": REMINDER_METADATA_TYPE, "event_payload": {"recall_event_id": event_id}}
+    return event_mark(REMINDER_METADATA_TYPE, event_id)
 
 
 class ReminderService:

@@ -85,9 +85,19 @@ __all__ = [
     "PostedMessage",
     "SlackGateway",
     "WorkspaceNotInstalled",
+    "event_mark",
     "outcome_unknown",
     "slack_error_name",
 ]
+
+# Our clock against Slack's, when a message is looked for around the time it was sent.
+CLOCK_SKEW_SECONDS = 10.0
+
+
+def event_mark(kind: str, recall_event_id: str) -> dict[str, Any]:
+    """Slack message metadata naming the meeting a message is about, so `find_posted` can find it again."""
+    return {"event_type": kind, "event_payload": {"recall_event_id": recall_event_id}}
+
 
 # Pages of a DM's history read to find one message (see `find_posted`).
 MAX_LOOKUP_PAGES = 3

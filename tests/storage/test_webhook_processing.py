@@ -80,6 +80,11 @@ async def test_a_steady_stream_of_webhooks_does_not_starve_its_listing(db: Datab
     assert sync is not None and sync.status is SyncStatus.DUE and sync.requests >= 1
 
 
+def processor_at(db: Database, when: datetime, status: object = None) -> DeliveryProcessor:
+    """A processor on ``db`` whose clock says ``when``, with a recording syncer (and ``status`` service)."""
+    return DeliveryProcessor(db=db, status=status, syncer=RecordingSyncer(), clock=lambda: when)  # type: ignore[arg-type]
+
+
 async def store(db: Database, message_id: str, payload: dict, *, received: datetime = NOW) -> None:
     async with db.transaction() as session:
         await deliveries.store_delivery(
@@ -118,7 +123,7 @@ async def test_a_batch_asks_each_known_calendar_for_a_listing_from_its_webhooks(
     await store(db, "m3", sync_payload("cal-1", "2026-11-30T08:30:00Z"))
     await store(db, "m4", sync_payload("cal-1", "2026-11-30T08:10:00Z"))
     await store(db, "m5", sync_payload("cal-2", "2099-01-01T00:00:00Z"))  # from the future: capped at now
-    processor = DeliveryProcessor(db=db, status=None, syncer=RecordingSyncer(), clock=lambda: NOW)  # type: ignore[arg-type]
+    processor = processor_at(db, NOW)
     with caplog.at_level(logging.DEBUG, logger="slackbot.services.webhook_processor"):
         assert await processor._process_batch() == 5
 
@@ -152,7 +157,7 @@ async def test_a_webhook_the_last_listing_covered_asks_for_nothing(db: Database)
             )
         )
     await store(db, "old", sync_payload("cal-1", "2026-11-30T08:00:00Z"), received=NOW - timedelta(seconds=15))
-    processor = DeliveryProcessor(db=db, status=None, syncer=RecordingSyncer(), clock=lambda: NOW)  # type: ignore[arg-type]
+    processor = processor_at(db, NOW)
     assert await processor._process_batch() == 1
     covered = await listing(db, "cal-1")
     assert covered is not None and (covered.status, covered.requests) == (SyncStatus.IDLE, 1)
@@ -171,7 +176,7 @@ async def test_cleanup_deletes_what_was_finished_a_week_ago(db: Database) -> Non
             row = await session.scalar(select(WebhookDelivery).where(WebhookDelivery.message_id == message_id))
             assert row is not None
             row.status, row.finished_at = DeliveryStatus.DONE, finished
-    processor = DeliveryProcessor(db=db, status=None, syncer=RecordingSyncer(), clock=lambda: NOW)  # type: ignore[arg-type]
+    processor = processor_at(db, NOW)
     assert await processor.cleanup() == 1
     async with db.transaction() as session:
         assert list(await session.scalars(select(WebhookDelivery.message_id))) == ["recent"]
@@ -231,7 +236,7 @@ async def test_a_calendar_update_is_handled_once_and_a_failure_retried_then_aban
 async def test_a_sync_webhook_handled_alone_still_asks_for_its_listing(db: Database) -> None:
     """When a batch's transaction fails, each webhook is handled alone: the listing is asked for all the same."""
     await add_member(db, calendar="cal-1")
-    processor = DeliveryProcessor(db=db, status=FlakyStatus(0), syncer=RecordingSyncer(), clock=lambda: NOW)  # type: ignore[arg-type]
+    processor = processor_at(db, NOW, FlakyStatus(0))
     await store(db, "alone", sync_payload("cal-1", "2026-11-30T08:00:00Z"))
     async with db.transaction() as session:
         (delivery,) = await deliveries.claim_deliveries(
