@@ -47,10 +47,12 @@ from sqlalchemy import func, select  # noqa: E402
 from sync_fanout import (  # noqa: E402
     LIST_PATH,
     PAGE_SIZE,
+    TEAM_ID,
     WEBHOOK_SECRET,
     BenchDatabase,
     Server,
     count_rows,
+    dm_count,
     free_port,
     git_revision,
     log,
@@ -67,6 +69,8 @@ from tests.twins.fake_slack import FakeSlack  # noqa: E402
 
 CALENDARS = 200
 MEETINGS = 5
+# The DMs have all been posted once none came for this long.
+DMS_SETTLED = 3.0
 
 
 async def blast(url: str, bodies: list[tuple[bytes, dict[str, str]]], concurrency: int) -> dict[str, Any]:
@@ -203,6 +207,17 @@ def run_app(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             while time.perf_counter() < deadline and asyncio.run(processed(database.url)) < accepted:
                 time.sleep(0.25)
             result["seconds_until_all_processed"] = round(time.time() - started, 1)
+            # The meetings those webhooks changed get their DMs after the intake (it goes first): until the DMs
+            # stop coming (bounded), then when the last one was posted.
+            channels = {slack.dm_channel(TEAM_ID, uid) for uid, _ in pairs}
+            count, steady_since = dm_count(slack, channels), time.perf_counter()
+            while time.perf_counter() - steady_since < DMS_SETTLED and time.perf_counter() < deadline:
+                time.sleep(0.25)
+                if (now := dm_count(slack, channels)) != count:
+                    count, steady_since = now, time.perf_counter()
+            posted = [float(m.ts) for m in slack.messages() if m.channel in channels]
+            result["dms"] = count
+            result["seconds_to_last_dm"] = round(max(posted) - started, 1) if posted else None
             watcher.join(5)
             result["seconds_to_first_listing"] = round(first_list[0] - started, 2) if first_list else None
             result["info_log_lines"] = sum(
@@ -273,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"all processed after {app['seconds_until_all_processed']} s; "
                 f"first listing {app['seconds_to_first_listing']} s after the "
                 f"first webhook (goal <= 2 s); {app['info_log_lines']} INFO log lines",
+                f"  app: {app['dms']} meeting DMs, the last {app['seconds_to_last_dm']} s after the first webhook",
             ]
         ),
         flush=True,

@@ -81,7 +81,12 @@ def create_app(
             digests=services.digests,
             public_url=settings.public_base_url,
         ),
-        *webhook_routes(db=services.db, secret=settings.recall_webhook_secret, processor=services.processor),
+        *webhook_routes(
+            db=services.db,
+            secret=settings.recall_webhook_secret,
+            processor=services.processor,
+            lull=services.lull,
+        ),
         Route("/healthz", healthz, methods=["GET"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -20,6 +20,7 @@ from slackbot.services.connect import ConnectService
 from slackbot.services.connections import ConnectionService
 from slackbot.services.digests import DigestService
 from slackbot.services.home import HomeService
+from slackbot.services.intake_lull import IntakeLull
 from slackbot.services.meetings import MeetingService
 from slackbot.services.policy import PolicyService
 from slackbot.services.profiles import ProfileService
@@ -57,6 +58,7 @@ class Services:
     profiles: ProfileService
     syncer: CalendarSyncer
     processor: DeliveryProcessor
+    lull: IntakeLull
 
     async def aclose(self) -> None:
         await self.recall.aclose()
@@ -70,10 +72,11 @@ def build_services(
     *,
     db: Database | None = None,
     recall: RecallClient | None = None,
+    lull: IntakeLull | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> Services:
-    """``db``, ``recall`` and ``clock`` may be injected (tests use a Recall client with short back-offs, and move
-    the clock instead of sleeping)."""
+    """``db``, ``recall``, ``lull`` and ``clock`` may be injected (tests use a Recall client with short back-offs,
+    hold the intake busy, and move the clock instead of sleeping)."""
     db = db or Database.from_url(settings.database_url)
     cipher = TokenCipher(settings.secret_keys)
     http = httpx.AsyncClient(timeout=15)
@@ -110,7 +113,8 @@ def build_services(
     lease = timedelta(seconds=settings.work_lease_seconds)
     reconciler = Reconciler(db=db, recall=recall, gateway=gateway, bot_name=settings.bot_name, lease=lease)
     digests = DigestService(db=db, gateway=gateway, lease=lease, clock=clock)
-    meetings = MeetingService(db=db, reconciler=reconciler, digests=digests, clock=clock)
+    lull = lull or IntakeLull()
+    meetings = MeetingService(db=db, reconciler=reconciler, digests=digests, lull=lull, clock=clock)
     syncer = CalendarSyncer(db=db, recall=recall, meetings=meetings, lease=lease, clock=clock)
     status = CalendarStatusService(db=db, recall=recall, gateway=gateway, connect=connect, clock=clock)
     connections = ConnectionService(db=db, recall=recall, installation_store=store, clock=clock)
@@ -145,4 +149,5 @@ def build_services(
         profiles=profiles,
         syncer=syncer,
         processor=DeliveryProcessor(db=db, status=status, syncer=syncer, lease=lease, clock=clock),
+        lull=lull,
     )

@@ -15,6 +15,7 @@ from slackbot.meetings.decision import Choice
 from slackbot.meetings.facts import bot_still_scheduled, facts_from_event, key_of
 from slackbot.requester import Requester
 from slackbot.services.digests import DigestService
+from slackbot.services.intake_lull import IntakeLull
 from slackbot.services.reconciler import Click, NotYourMeeting, Outcome, Reconciler
 from storage import connections, syncs
 from storage import meetings as repo
@@ -58,11 +59,14 @@ class MeetingService:
         db: Database,
         reconciler: Reconciler,
         digests: DigestService | None = None,
+        lull: IntakeLull | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._db = db
         self._reconciler = reconciler
         self._digests = digests
+        # Background work waits for a lull in the webhook intake (bounded); a member's click never does.
+        self._lull = lull
         self._clock = clock
         # One lock per meeting while anyone in this process acts on it (a double click, a sync, a colleague).
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -169,17 +173,24 @@ class MeetingService:
         # Colleagues' meetings sharing the bot say so now. One this process is acting on right now is waited for
         # (its lock) rather than skipped: the change may have landed after that run checked its version.
         if outcome.colleagues:
-            await self._reconcile_all(outcome.colleagues)
+            await self._reconcile_all(outcome.colleagues, background=click is None)
         return outcome
 
     async def _reconcile_all(
-        self, event_ids: Iterable[str], *, only_if_due: list[ReconcileStatus] | None = None
+        self,
+        event_ids: Iterable[str],
+        *,
+        only_if_due: list[ReconcileStatus] | None = None,
+        background: bool = True,
     ) -> int:
-        """A few at a time: each waits mostly on I/O, so overlapping them shortens a large sync."""
+        """A few at a time: each waits mostly on I/O, so overlapping them shortens a large sync. Background work
+        lets a burst of webhooks be answered first."""
         slots = asyncio.Semaphore(RECONCILE_CONCURRENCY)
 
         async def one(event_id: str) -> bool:
             async with slots:
+                if background and self._lull is not None:
+                    await self._lull.wait()
                 try:
                     outcome = await self._reconcile(event_id, only_if_due=only_if_due)
                 except NotYourMeeting:

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from recall.models import parse_timestamp
 from recall.webhooks import WebhookPayloadError, WebhookVerificationError, message_id, verify_webhook
+from slackbot.services.intake_lull import IntakeLull
 from slackbot.services.webhook_processor import HANDLED_EVENTS, DeliveryProcessor
 from storage import deliveries as repo
 from storage.db import Database
@@ -61,7 +62,11 @@ def _shape_error(event: str, data: dict) -> str | None:
     return None
 
 
-def webhook_routes(*, db: Database, secret: str, processor: DeliveryProcessor) -> list[Route]:
+def webhook_routes(
+    *, db: Database, secret: str, processor: DeliveryProcessor, lull: IntakeLull | None = None
+) -> list[Route]:
+    """``lull``: told of every stored webhook, so background work on meetings lets the intake go first."""
+
     async def receive(request: Request) -> Response:
         try:
             body = await read_capped(request)
@@ -99,6 +104,8 @@ def webhook_routes(*, db: Database, secret: str, processor: DeliveryProcessor) -
             logger.exception("recall.webhook.store_failed")
             return _problem(503, "storage_unavailable")  # Svix retries
         logger.debug("recall.webhook.accepted", extra={"event": event})  # no INFO line per webhook
+        if lull is not None:
+            lull.arrived()
         processor.kick()
         return JSONResponse({"ok": True})
 

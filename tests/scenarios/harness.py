@@ -26,6 +26,7 @@ from starlette.testclient import TestClient
 from recall.client import RecallClient
 from slackbot.app import create_app
 from slackbot.registry import Services, build_services
+from slackbot.services.intake_lull import IntakeLull
 from slackbot.settings import Settings
 from storage.models import CalendarConnection, CalendarOAuthState, Member, utcnow
 from tests.conftest import BOT_TOKEN, TEAM_ID, TEAM_NAME
@@ -81,6 +82,7 @@ class Harness:
         microsoft: OAuth2MockServer | None = None,
         multi_workspace: bool = False,
         google_scope: str | Sequence[str] | None = None,
+        lull: IntakeLull | None = None,
         **overrides: Any,
     ) -> None:
         """``google_scope``: what the Google client may be granted (default: everything we ask for);
@@ -132,7 +134,7 @@ class Harness:
             api_key=recall.api_key, base_url=recall.base_url, backoff_base=0.001, backoff_cap=0.01, max_retry_after=5
         )
         self.clock = MovableClock()
-        self.services: Services = build_services(self.settings, recall=recall_client, clock=self.clock)
+        self.services: Services = build_services(self.settings, recall=recall_client, lull=lull, clock=self.clock)
         self.app = create_app(self.settings, services=self.services, run_jobs=False, process_before_response=True)
         self.client = TestClient(self.app, base_url=PUBLIC_URL)
 
