@@ -27,11 +27,11 @@ HANDLED_EVENTS = frozenset({"calendar.update", "calendar.sync_events"})
 # Webhooks that arrive together (one per calendar) share one listing; wait this long for stragglers.
 DEFAULT_DEBOUNCE = timedelta(milliseconds=300)
 # ... but never for longer than this after the first of them arrived, so a steady stream of webhooks cannot starve
-# the listings: a burst's listing starts within 2 s of its first webhook (the rest of the 2 s is for the batch in
-# hand when the time is up, and for claiming the listing behind the intake's writes). Shorter would split a burst
-# that takes a second to arrive (200 calendars' webhooks) into two listings: a webhook stored after a listing
+# the listings: a burst's listing starts within 2 s of its first webhook (the rest of the 2 s is for claiming the
+# listing behind the intake's writes; a batch in hand when the time is up does not hold it). Shorter would split a
+# burst that takes a second to arrive (200 calendars' webhooks) into two listings: a webhook stored after a listing
 # started asks for another one from its own `last_updated_ts`, which lists the whole burst's events again.
-MAX_GATHER = timedelta(seconds=1.5)
+MAX_GATHER = timedelta(seconds=1.3)
 # Deliveries claimed (and, for listings, settled) at once.
 BATCH_SIZE = 100
 
@@ -84,12 +84,21 @@ class DeliveryProcessor:
         first of them however long the backlog is. Webhooks handled while a listing runs get the next one."""
         loop = asyncio.get_running_loop()
         gather = MAX_GATHER.total_seconds()
+        batch: asyncio.Future[int] | None = None
         try:
             gathering_since: float | None = None
             listed = False  # every drain lists at least once: a listing may be due without a delivery (a rescan)
             while True:
                 self._wake.clear()
-                handled = await self._process_batch()
+                batch = asyncio.ensure_future(self._process_batch())
+                if gathering_since is not None and not self._listing_running():
+                    # The gathering ends on time even with a batch in hand: that batch's webhooks get the next
+                    # listing if this one does not cover them.
+                    left = gather - (loop.time() - gathering_since)
+                    if left <= 0 or not (await asyncio.wait({batch}, timeout=left))[0]:
+                        self._start_listing()
+                        gathering_since, listed = None, True
+                handled = await batch
                 if handled and gathering_since is None:
                     # From the moment the oldest of them arrived, not from when we got to it.
                     waited = (utcnow() - self._oldest_received).total_seconds() if self._oldest_received else 0.0
@@ -103,8 +112,7 @@ class DeliveryProcessor:
                         if self._wake.is_set() and loop.time() - gathering_since < gather:
                             continue  # more webhooks arrived: gather them into the same listing
                 if not self._listing_running() and (gathering_since is not None or not listed):
-                    self._raise_if_listing_failed()
-                    self._listing = asyncio.create_task(self._list_pending())
+                    self._start_listing()
                     gathering_since, listed = None, True
                 if handled:
                     continue  # on with the backlog while the listing runs
@@ -115,12 +123,18 @@ class DeliveryProcessor:
                 if not self._wake.is_set():
                     return
         except asyncio.CancelledError:
+            if batch is not None:
+                batch.cancel()
             if self._listing is not None:
                 self._listing.cancel()  # shutting down: the listing's lease lets another process take it over
             raise
         finally:
             if not self._wake.is_set() and not self._listing_running():
                 self._idle.set()
+
+    def _start_listing(self) -> None:
+        self._raise_if_listing_failed()
+        self._listing = asyncio.create_task(self._list_pending())
 
     def _listing_running(self) -> bool:
         return self._listing is not None and not self._listing.done()

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from slackbot.services.calendar_sync import CLOCK_MARGIN
-from slackbot.services.webhook_processor import MAX_GATHER, DeliveryProcessor
+from slackbot.services.webhook_processor import BATCH_SIZE, MAX_GATHER, DeliveryProcessor
 from storage import deliveries, leases
 from storage.db import Database
 from storage.lifecycle import DeliveryStatus, SyncStatus
@@ -246,3 +246,44 @@ async def test_a_sync_webhook_handled_alone_still_asks_for_its_listing(db: Datab
     asked = await listing(db, "cal-1")
     assert asked is not None and asked.status is SyncStatus.DUE
     assert (await delivery_row(db, "alone")).status is DeliveryStatus.DONE
+
+
+async def test_a_batch_in_hand_when_the_gathering_ends_does_not_hold_the_listing(db: Database) -> None:
+    await add_member(db, calendar="cal-1")
+    syncer = RecordingSyncer()
+    processor = DeliveryProcessor(db=db, status=None, syncer=syncer)  # type: ignore[arg-type]
+    real = processor._process_batch
+    held = asyncio.Event()
+    calls = 0
+
+    async def second_batch_is_slow() -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            await held.wait()  # longer than what is left of the gathering
+        return await real()
+
+    processor._process_batch = second_batch_is_slow  # type: ignore[method-assign]
+    for n in range(BATCH_SIZE + 1):  # a full batch keeps the gathering going
+        await store(db, f"msg_{n}", sync_payload("cal-1", datetime.now(UTC).isoformat()), received=datetime.now(UTC))
+    running = asyncio.create_task(processor.run_forever())
+    processor.kick()
+    try:
+        async with asyncio.timeout(MAX_GATHER.total_seconds() * 4):
+            while not syncer.started:
+                await asyncio.sleep(0.02)
+        assert calls == 2 and not held.is_set()  # the listing started with the second batch still in hand
+        held.set()
+        async with asyncio.timeout(30):
+            await processor.wait_idle()
+    finally:
+        held.set()
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    async with db.transaction() as session:
+        done = await session.scalar(
+            select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.DONE)
+        )
+    assert done == BATCH_SIZE + 1
+    assert len(syncer.started) >= 2  # the batch held up got a listing of its own after the first
