@@ -13,8 +13,8 @@ Both sides run as uvicorn subprocesses on loopback, one after the other, against
   (listings coalesced, meetings acted on) in the same process.
 
 For each: requests a second, p50 / p99 latency, server CPU per request. For the app also: deliveries processed when
-the last answer came back, seconds until every delivery was processed, and seconds from the first webhook to the
-first listing. Ratios are app / bare. It reports; it never asserts a timing.
+the last answer came back, seconds until every delivery was processed, seconds from the first webhook to the first
+listing, and to the last of the meetings' DMs. Ratios are app / bare. It reports; it never asserts a timing.
 """
 
 from __future__ import annotations
