@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import leases
@@ -114,12 +114,15 @@ async def member_meetings_between(
     return list(rows)
 
 
-async def reminder_candidates(session: AsyncSession, *, now: datetime, lead: timedelta, limit: int = 500) -> list[str]:
-    """Meetings starting within ``lead`` whose reminder is neither sent nor given up."""
+async def reminder_candidates(
+    session: AsyncSession, *, now: datetime, lead: timedelta, stale_before: datetime, limit: int = 500
+) -> list[str]:
+    """Meetings starting within ``lead`` whose reminder is neither sent nor given up: not claimed yet, or claimed
+    before ``stale_before`` by a process that never finished sending it."""
     rows = await session.scalars(
         select(Meeting.recall_event_id)
         .where(
-            Meeting.reminder == ReminderStatus.NONE,
+            or_(Meeting.reminder == ReminderStatus.NONE, _stale_claim(stale_before)),
             Meeting.start_time > now,
             Meeting.start_time <= now + lead,
             Meeting.is_deleted.is_(False),
@@ -130,12 +133,41 @@ async def reminder_candidates(session: AsyncSession, *, now: datetime, lead: tim
     return list(rows)
 
 
-async def claim_reminder(session: AsyncSession, event_id: str) -> bool:
-    """Only one process sends a meeting's reminder."""
+def _stale_claim(stale_before: datetime) -> ColumnElement[bool]:
+    return and_(Meeting.reminder == ReminderStatus.SENDING, Meeting.reminder_claimed_at < stale_before)
+
+
+async def claim_reminder(
+    session: AsyncSession, event_id: str, *, now: datetime, stale_before: datetime
+) -> ReminderStatus | None:
+    """Only one process sends a meeting's reminder. Returns what it was claimed from: NONE, or SENDING when the
+    claim of a process that died (older than ``stale_before``) is taken over; None when it is not ours to send."""
+    for was, condition in (
+        (ReminderStatus.NONE, Meeting.reminder == ReminderStatus.NONE),
+        (ReminderStatus.SENDING, _stale_claim(stale_before)),
+    ):
+        result = await session.execute(
+            update(Meeting)
+            .where(Meeting.recall_event_id == event_id, condition)
+            .values(reminder=ReminderStatus.SENDING, reminder_claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            return was
+    return None
+
+
+async def reminder_leaving(session: AsyncSession, event_id: str, *, claimed_at: datetime, now: datetime) -> bool:
+    """The reminder is about to leave for Slack: whether the claim taken at ``claimed_at`` is still this process's
+    (another takes over a claim that went stale meanwhile). The claim's age counts from now on."""
     result = await session.execute(
         update(Meeting)
-        .where(Meeting.recall_event_id == event_id, Meeting.reminder == ReminderStatus.NONE)
-        .values(reminder=ReminderStatus.SENDING)
+        .where(
+            Meeting.recall_event_id == event_id,
+            Meeting.reminder == ReminderStatus.SENDING,
+            Meeting.reminder_claimed_at == claimed_at,
+        )
+        .values(reminder_claimed_at=now)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1

@@ -288,6 +288,9 @@ class Meeting(LeaseColumns, Base):
     reminder: Mapped[ReminderStatus] = mapped_column(status_column(ReminderStatus), default=ReminderStatus.NONE)
     reminder_channel_id: Mapped[str | None] = mapped_column(String(32))
     reminder_ts: Mapped[str | None] = mapped_column(String(32))
+    # When the reminder's sending was claimed, or last left for Slack: a SENDING claim much older than this was left
+    # by a process that died, and another one takes it over.
+    reminder_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The member's choice: "schedule" | "skip" | None (ask).
     choice: Mapped[str | None] = mapped_column(String(16))
     # The meeting's deduplication key as it is now (None without a link), and the one our bot is scheduled under.

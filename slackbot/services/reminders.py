@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -35,6 +35,14 @@ logger = logging.getLogger(__name__)
 
 # A reminder carries this Slack message metadata: one whose reply was lost is found again, not sent twice.
 REMINDER_METADATA_TYPE = "recall_meeting_reminder"
+# A claim to send a reminder this old was left by a process that died (a live one sends within a request's
+# timeout of its claim, or of the moment the reminder left): another process takes it over, and looks in the DM
+# for it before sending.
+CLAIM_STALE = timedelta(minutes=2)
+
+
+class _TakenOver(Exception):
+    """The claim went stale before the reminder left, and another process took it over: this one sends nothing."""
 
 
 def reminder_metadata(event_id: str) -> dict[str, Any]:
@@ -51,7 +59,9 @@ class ReminderService:
         """Send the reminders that are due; give up on those it is too late for. Returns reminders sent."""
         now = self._clock()
         async with self._db.transaction() as session:
-            candidates = await meetings.reminder_candidates(session, now=now, lead=REMINDER_LEAD)
+            candidates = await meetings.reminder_candidates(
+                session, now=now, lead=REMINDER_LEAD, stale_before=now - CLAIM_STALE
+            )
         sent = 0
         for event_id in candidates:
             try:
@@ -82,13 +92,35 @@ class ReminderService:
             if step is ReminderStep.MISS:
                 await meetings.finish_reminder(session, event_id, status=ReminderStatus.MISSED)
                 return False
-            if step is not ReminderStep.SEND or not await meetings.claim_reminder(session, event_id):
+            if step is not ReminderStep.SEND:
+                return False
+            claimed = await meetings.claim_reminder(session, event_id, now=now, stale_before=now - CLAIM_STALE)
+            if claimed is None:
                 return False
             owner = Requester(member.team_id, member.slack_user_id, member.enterprise_id)
+        if claimed is ReminderStatus.SENDING:
+            # A process died while sending it: Slack may have it already.
+            try:
+                found = await self._find_after_crash(owner, event_id)
+            except SLACK_FAILURES as exc:
+                logger.warning(
+                    "reminders.lookup_failed", extra={"recall_event_id": event_id, "error": slack_error_name(exc)}
+                )
+                return False  # still claimed: taken over again once the claim is stale
+            if found is not None:
+                await self._record(event_id, found)
+                return True
         message = reminder_message(Row(view.event_id, view.facts, view.decision))
         left: list[str] = []
+        claimed_at = now
 
         async def leaving(channel: str) -> None:
+            nonlocal claimed_at
+            leaves_at = self._clock()
+            async with self._db.transaction() as session:
+                if not await meetings.reminder_leaving(session, event_id, claimed_at=claimed_at, now=leaves_at):
+                    raise _TakenOver(event_id)
+            claimed_at = leaves_at
             left.append(channel)
 
         sent_at = time.time()
@@ -96,6 +128,9 @@ class ReminderService:
             posted: PostedMessage | None = await self._gateway.post_dm(
                 owner, message, lane=Lane.BACKGROUND, metadata=reminder_metadata(event_id), before_send=leaving
             )
+        except _TakenOver:
+            logger.warning("reminders.taken_over", extra={"recall_event_id": event_id})
+            return False
         except SLACK_FAILURES as exc:
             logger.warning(
                 "reminders.slack_failed", extra={"recall_event_id": event_id, "error": slack_error_name(exc)}
@@ -107,12 +142,28 @@ class ReminderService:
                         session, event_id, status=ReminderStatus.NONE
                     )  # the next run tries again
                 return False
+        await self._record(event_id, posted)
+        return True
+
+    async def _record(self, event_id: str, posted: PostedMessage) -> None:
         async with self._db.transaction() as session:
             await meetings.finish_reminder(
                 session, event_id, status=ReminderStatus.SENT, channel=posted.channel, ts=posted.ts
             )
         logger.info("reminders.sent", extra={"recall_event_id": event_id})
-        return True
+
+    async def _find_after_crash(self, owner: Requester, event_id: str) -> PostedMessage | None:
+        """The reminder in the member's DM, if a process that died sent it. A reminder leaves within REMINDER_LEAD
+        of the meeting's start, so it can only be in that last stretch of the DM's history."""
+        channel = await self._gateway.dm_channel(owner)
+        now = time.time()
+        return await self._gateway.find_posted(
+            owner,
+            channel,
+            metadata=reminder_metadata(event_id),
+            oldest=now - REMINDER_LEAD.total_seconds() - CLOCK_SKEW_SECONDS,
+            latest=now + CLOCK_SKEW_SECONDS,
+        )
 
     async def _find_unanswered(
         self, owner: Requester, event_id: str, left: list[str], sent_at: float

@@ -10,9 +10,13 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+from sqlalchemy import update
+
 from recall.client import RecallClient
 from slackbot import jobs
 from slackbot.registry import build_services
+from slackbot.services.reminders import CLAIM_STALE
 from storage.lifecycle import ReminderStatus
 from storage.models import Digest, Meeting, Member
 from tests.conftest import TEAM_ID
@@ -249,6 +253,94 @@ def test_a_reminder_whose_reply_was_lost_is_found_not_sent_twice(h: Harness) -> 
     assert run(h, jobs.send_reminders) == 1
     reminders = [m for m in h.dms(ADA)[before:] if other["id"] in str(m.blocks) and "Starts in 30" in m.text]
     assert len(reminders) == 1
+
+
+def died_while_sending(h: Harness, event_id: str, *, ago: timedelta) -> None:
+    """The state a process leaves when it dies after claiming a reminder and before recording it."""
+    h.execute(
+        update(Meeting)
+        .where(Meeting.recall_event_id == event_id)
+        .values(
+            reminder=ReminderStatus.SENDING,
+            reminder_claimed_at=h.clock() - ago,
+            reminder_channel_id=None,
+            reminder_ts=None,
+        )
+    )
+
+
+def test_a_reminder_a_dead_process_claimed_is_sent_once_after_its_claim_goes_stale(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    undecided = h.recall.add_event(cal, start_time=soon(2), title="Undecided")
+    h.sync(cal)
+    start = datetime.fromisoformat(undecided["start_time"].replace("Z", "+00:00"))
+    h.clock.set(start - timedelta(minutes=29))
+    before = len(h.dms(ADA))
+    died_while_sending(h, undecided["id"], ago=CLAIM_STALE - timedelta(seconds=30))
+    assert run(h, jobs.send_reminders) == 0  # the claim may still be a live process's
+    died_while_sending(h, undecided["id"], ago=CLAIM_STALE + timedelta(seconds=1))
+    assert run(h, jobs.send_reminders) == 1  # taken over: not in the DM, so sent
+    assert run(h, jobs.send_reminders) == 0
+    (reminder,) = h.dms(ADA)[before:]
+    assert "Starts in 30 minutes" in str(reminder.blocks)
+    (row,) = h.rows(Meeting, Meeting.recall_event_id == undecided["id"])
+    assert (row.reminder, row.reminder_ts) == (ReminderStatus.SENT, reminder.ts)
+
+
+def test_a_reminder_slack_took_before_its_process_died_is_found_not_sent_again(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    undecided = h.recall.add_event(cal, start_time=soon(2), title="Undecided")
+    h.sync(cal)
+    start = datetime.fromisoformat(undecided["start_time"].replace("Z", "+00:00"))
+    h.clock.set(start - timedelta(minutes=29))
+    before = len(h.dms(ADA))
+    assert run(h, jobs.send_reminders) == 1
+    died_while_sending(h, undecided["id"], ago=CLAIM_STALE + timedelta(seconds=1))  # before recording it
+
+    assert run(h, jobs.send_reminders) == 1  # found in the DM
+    (reminder,) = h.dms(ADA)[before:]
+    (row,) = h.rows(Meeting, Meeting.recall_event_id == undecided["id"])
+    assert (row.reminder, row.reminder_channel_id, row.reminder_ts) == (
+        ReminderStatus.SENT,
+        reminder.channel,
+        reminder.ts,
+    )
+    # Slack not answering the search: nothing is sent, and it is tried again later.
+    died_while_sending(h, undecided["id"], ago=CLAIM_STALE + timedelta(seconds=1))
+    h.slack.fail_next("conversations.history", "internal_error", status=500)
+    assert run(h, jobs.send_reminders) == 0
+    assert len(h.dms(ADA)[before:]) == 1
+    h.clock.advance(CLAIM_STALE + timedelta(seconds=1))
+    assert run(h, jobs.send_reminders) == 1
+    assert len(h.dms(ADA)[before:]) == 1
+
+
+def test_a_reminder_whose_claim_was_taken_over_is_not_sent_by_the_process_that_lost_it(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    undecided = h.recall.add_event(cal, start_time=soon(2), title="Undecided")
+    h.sync(cal)
+    start = datetime.fromisoformat(undecided["start_time"].replace("Z", "+00:00"))
+    h.clock.set(start - timedelta(minutes=29))
+    before = len(h.dms(ADA))
+    gateway = h.services.gateway
+    post_dm = gateway.post_dm
+    taken_at = h.clock() + timedelta(minutes=3)
+
+    async def held_until_taken_over(*args: Any, **kwargs: Any) -> Any:
+        # This process stalled past its claim's life; another one took the reminder over meanwhile.
+        async with h.services.db.transaction() as session:
+            await session.execute(
+                update(Meeting).where(Meeting.recall_event_id == undecided["id"]).values(reminder_claimed_at=taken_at)
+            )
+        return await post_dm(*args, **kwargs)
+
+    monkeypatch.setattr(gateway, "post_dm", held_until_taken_over)
+    assert run(h, jobs.send_reminders) == 0
+    assert h.dms(ADA)[before:] == []
+    (row,) = h.rows(Meeting, Meeting.recall_event_id == undecided["id"])
+    assert (row.reminder, row.reminder_claimed_at) == (ReminderStatus.SENDING, taken_at)  # the other one's
 
 
 def test_no_reminder_too_late_or_when_off(h: Harness) -> None:

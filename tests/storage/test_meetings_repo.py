@@ -148,14 +148,15 @@ async def test_reminder_candidates_start_within_the_lead_not_yet_reminded(db: Da
     for event_id, start in at.items():
         await add_meeting(db, connection, event_id, start_time=start, end_time=start + timedelta(hours=1))
     await add_meeting(db, connection, "sent", start_time=NOW + timedelta(minutes=15), reminder=ReminderStatus.SENT)
-    await add_meeting(
-        db, connection, "sending", start_time=NOW + timedelta(minutes=15), reminder=ReminderStatus.SENDING
-    )
+    stale_before = NOW - timedelta(minutes=2)
+    sending = {"start_time": NOW + timedelta(minutes=15), "reminder": ReminderStatus.SENDING}
+    await add_meeting(db, connection, "sending", reminder_claimed_at=stale_before, **sending)  # exactly: still live
+    await add_meeting(db, connection, "died", reminder_claimed_at=stale_before - timedelta(seconds=1), **sending)
     await add_meeting(db, connection, "deleted", start_time=NOW + timedelta(minutes=15), is_deleted=True)
     async with db.transaction() as session:
-        found = await repo.reminder_candidates(session, now=NOW, lead=lead)
-        first_only = await repo.reminder_candidates(session, now=NOW, lead=lead, limit=1)
-    assert found == ["first", "soon", "edge"]  # soonest first
+        found = await repo.reminder_candidates(session, now=NOW, lead=lead, stale_before=stale_before)
+        first_only = await repo.reminder_candidates(session, now=NOW, lead=lead, stale_before=stale_before, limit=1)
+    assert found == ["first", "soon", "died", "edge"]  # soonest first; a claim left by a dead process is taken over
     assert first_only == ["first"]
 
 
@@ -212,14 +213,40 @@ async def test_colleagues_by_key_names_each_keys_other_members_once_in_order(db:
     assert found == {"k1": ["U2", "U3"], "k2": ["U2"]}
 
 
-async def test_a_reminder_is_claimed_once(db: Database) -> None:
+async def test_a_reminder_is_claimed_once_and_a_dead_claim_taken_over_once(db: Database) -> None:
+    connection_id = await add_member(db)
+    await add_meeting(db, connection_id, "soon")
+    stale = NOW - timedelta(minutes=2)
+    async with db.transaction() as session:
+        assert await repo.claim_reminder(session, "soon", now=NOW, stale_before=stale) is ReminderStatus.NONE
+        # Another process (or run) has it, and its claim is fresh.
+        assert await repo.claim_reminder(session, "soon", now=NOW, stale_before=stale) is None
+        assert await repo.claim_reminder(session, "no-such-meeting", now=NOW, stale_before=stale) is None
+    row = await get(db, "soon")
+    assert (row.reminder, row.reminder_claimed_at) == (ReminderStatus.SENDING, NOW)
+    later = NOW + timedelta(minutes=3)
+    async with db.transaction() as session:
+        # That process died: its claim is taken over, by one process only.
+        taken = await repo.claim_reminder(session, "soon", now=later, stale_before=later - timedelta(minutes=2))
+        again = await repo.claim_reminder(session, "soon", now=later, stale_before=later - timedelta(minutes=2))
+    assert (taken, again) == (ReminderStatus.SENDING, None)
+    assert (await get(db, "soon")).reminder_claimed_at == later
+
+
+async def test_a_reminder_leaves_only_under_its_own_claim(db: Database) -> None:
     connection_id = await add_member(db)
     await add_meeting(db, connection_id, "soon")
     async with db.transaction() as session:
-        assert await repo.claim_reminder(session, "soon") is True
-        assert await repo.claim_reminder(session, "soon") is False  # another process (or run) has it
-        assert await repo.claim_reminder(session, "no-such-meeting") is False
-    assert (await get(db, "soon")).reminder is ReminderStatus.SENDING
+        await repo.claim_reminder(session, "soon", now=NOW, stale_before=NOW)
+    leaves = NOW + timedelta(seconds=5)
+    async with db.transaction() as session:
+        assert await repo.reminder_leaving(session, "soon", claimed_at=NOW, now=leaves) is True
+    assert (await get(db, "soon")).reminder_claimed_at == leaves  # the claim's age counts from the send
+    async with db.transaction() as session:
+        # Taken over meanwhile by another process: the first one's claim is no longer the stored one.
+        assert await repo.reminder_leaving(session, "soon", claimed_at=NOW, now=leaves) is False
+        await repo.finish_reminder(session, "soon", status=ReminderStatus.SENT, channel="D1", ts="1.0")
+        assert await repo.reminder_leaving(session, "soon", claimed_at=leaves, now=leaves) is False  # sent already
 
 
 async def test_only_meetings_ended_before_the_cut_are_deleted(db: Database) -> None:
