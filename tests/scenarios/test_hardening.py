@@ -93,6 +93,38 @@ def test_signed_webhooks_with_unusable_message_ids_are_refused(h: Harness, msg_i
     assert stored(h) == 0
 
 
+def test_a_message_id_of_exactly_128_characters_is_stored_and_129_refused(h: Harness) -> None:
+    payload = {"event": "calendar.update", "data": {"calendar_id": "cal"}}
+    longest = "msg_" + "x" * 124
+    body, headers = sign_webhook(payload, secret=WEBHOOK_SECRET, msg_id=longest)
+    assert post_webhook(h, body, headers).json() == {"ok": True}
+    body, headers = sign_webhook(payload, secret=WEBHOOK_SECRET, msg_id=longest + "x")
+    refused = post_webhook(h, body, headers)
+    assert (refused.status_code, refused.json()) == (400, {"ok": False, "error": "invalid_message_id"})
+    h.wait_idle()
+    assert stored(h) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"calendar_id": 123}, "data.calendar_id must be a string"),
+        ({"calendar_id": ""}, "data.calendar_id must be a string"),
+        ({"calendar_id": None}, "data.calendar_id must be a string"),
+        ({"calendar_id": "cal", "last_updated_ts": "yesterday"}, "data.last_updated_ts must be an ISO 8601 timestamp"),
+        ({"calendar_id": "cal", "last_updated_ts": 5}, "data.last_updated_ts must be an ISO 8601 timestamp"),
+    ],
+    ids=["calendar-not-a-string", "calendar-empty", "calendar-null", "ts-not-a-date", "ts-a-number"],
+)
+def test_a_handled_event_of_the_wrong_shape_is_a_400_that_says_what_is_wrong(
+    h: Harness, data: dict, problem: str
+) -> None:
+    body, headers = sign_webhook({"event": "calendar.sync_events", "data": data}, secret=WEBHOOK_SECRET)
+    response = post_webhook(h, body, headers)
+    assert (response.status_code, response.json()) == (400, {"ok": False, "error": f"invalid_payload: {problem}"})
+    assert stored(h) == 0
+
+
 def test_json_nested_100000_deep_is_a_400(h: Harness) -> None:
     body = b'{"event": "calendar.update", "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     _, headers = sign_webhook(None, secret=WEBHOOK_SECRET, body=body)
