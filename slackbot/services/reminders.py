@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -102,11 +103,14 @@ class ReminderService:
             # A process died while sending it: Slack may have it already.
             try:
                 found = await self._find_after_crash(owner, event_id)
+            except SlackApiError as exc:
+                if exc.response.get("error") != "missing_scope":
+                    return self._lookup_failed(event_id, exc)
+                # Installed before `im:history` was asked for: sent again, as the app always did, until reinstalled.
+                logger.warning("reminders.unconfirmed_not_searchable", extra={"recall_event_id": event_id})
+                found = None
             except SLACK_FAILURES as exc:
-                logger.warning(
-                    "reminders.lookup_failed", extra={"recall_event_id": event_id, "error": slack_error_name(exc)}
-                )
-                return False  # still claimed: taken over again once the claim is stale
+                return self._lookup_failed(event_id, exc)
             if found is not None:
                 await self._record(event_id, found)
                 return True
@@ -144,6 +148,11 @@ class ReminderService:
                 return False
         await self._record(event_id, posted)
         return True
+
+    @staticmethod
+    def _lookup_failed(event_id: str, exc: BaseException) -> bool:
+        logger.warning("reminders.lookup_failed", extra={"recall_event_id": event_id, "error": slack_error_name(exc)})
+        return False  # still claimed: taken over again once the claim is stale
 
     async def _record(self, event_id: str, posted: PostedMessage) -> None:
         async with self._db.transaction() as session:

@@ -315,6 +315,27 @@ def test_a_reminder_slack_took_before_its_process_died_is_found_not_sent_again(h
     assert len(h.dms(ADA)[before:]) == 1
 
 
+def test_a_dead_claim_on_an_install_without_the_history_scope_is_sent_again_as_it_used_to(h: Harness) -> None:
+    cal = connect(h, ADA, "ada@acme.test")
+    undecided = h.recall.add_event(cal, start_time=soon(2), title="Undecided")
+    h.sync(cal)
+    workspace = h.slack.workspace(TEAM_ID)
+    h.slack.add_workspace(
+        TEAM_ID,
+        workspace.team_name,
+        bot_token=workspace.bot_token,
+        bot_user_id=workspace.bot_user_id,
+        scopes=tuple(s for s in workspace.scopes if s != "im:history"),
+    )
+    start = datetime.fromisoformat(undecided["start_time"].replace("Z", "+00:00"))
+    h.clock.set(start - timedelta(minutes=29))
+    before = len(h.dms(ADA))
+    died_while_sending(h, undecided["id"], ago=CLAIM_STALE + timedelta(seconds=1))
+    assert run(h, jobs.send_reminders) == 1  # not searchable: sent, rather than never
+    assert run(h, jobs.send_reminders) == 0
+    assert len(h.dms(ADA)[before:]) == 1
+
+
 def test_a_reminder_whose_claim_was_taken_over_is_not_sent_by_the_process_that_lost_it(
     h: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
