@@ -31,6 +31,7 @@ async def create_digest(
     live_until: datetime,
     day: date | None = None,
     connection_id: int | None = None,
+    replaced_email: str | None = None,
 ) -> Digest | None:
     """A new digest, due now; None if the member already has this one (another process made it: one agenda a
     day, exactly)."""
@@ -40,6 +41,7 @@ async def create_digest(
         key=key,
         day=day,
         connection_id=connection_id,
+        replaced_email=replaced_email,
         may_post=True,
         status=ReconcileStatus.PENDING,
         due_at=now,
@@ -55,6 +57,11 @@ async def create_digest(
     except IntegrityError:
         return None
     return digest
+
+
+async def forget_digest(session: AsyncSession, *, member_id: int, kind: DigestKind, key: str) -> None:
+    """The member's digest of that kind and key is no longer kept in line (a new one takes its place)."""
+    await session.execute(delete(Digest).where(Digest.member_id == member_id, Digest.kind == kind, Digest.key == key))
 
 
 async def has_digest(session: AsyncSession, *, member_id: int, kind: DigestKind, key: str) -> bool:

@@ -141,6 +141,8 @@ class Digest(LeaseColumns, Base):
     key: Mapped[str] = mapped_column(String(64))
     day: Mapped[date | None] = mapped_column(Date)
     connection_id: Mapped[int | None] = mapped_column(ForeignKey("calendar_connections.id", ondelete="CASCADE"))
+    # The summary's: the account the new calendar replaced, said on every render ("replacing ...").
+    replaced_email: Mapped[str | None] = mapped_column(String(320))
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     rendered_hash: Mapped[str | None] = mapped_column(String(64))

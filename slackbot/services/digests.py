@@ -64,6 +64,12 @@ class DigestService:
             )
             if member is None or connection is None:
                 return
+            if replaced_email is not None:
+                # The connection now holds another account's calendar: the summary of the one it replaced stays as
+                # it was, and this one is kept in line from now on.
+                await repo.forget_digest(
+                    session, member_id=member.id, kind=DigestKind.SUMMARY, key=repo.summary_key(connection.id)
+                )
             digest = await repo.create_digest(
                 session,
                 member_id=member.id,
@@ -72,6 +78,7 @@ class DigestService:
                 now=now,
                 live_until=now + SUMMARY_LIFETIME,
                 connection_id=connection.id,
+                replaced_email=replaced_email,
             )
             digest_id = digest.id if digest else None
             app_id = await self._app_id(session, requester.team_id)
@@ -231,7 +238,7 @@ class DigestService:
         return summary_message(
             provider_label=provider_label(connection.provider),
             email=connection.email,
-            replaced_email=None,
+            replaced_email=digest.replaced_email,
             syncing=syncing,
             upcoming=len(views),
             recorded=sum(1 for v in views if v.decision.wants_bot),

@@ -23,6 +23,8 @@ from tests.scenarios.harness import (
     Harness,
     shared_ssl_context,
 )
+from tests.scenarios.test_meetings import soon
+from tests.scenarios.test_quiet import LONG_AGO
 from tests.twins.fake_recall import FakeRecall
 from tests.twins.fake_slack import FakeSlack, Message, app_home_opened_event
 from tests.twins.oauth_providers import GOOGLE_CALENDAR_SCOPE, GOOGLE_SCOPES, OAuth2MockServer, OidcProviderMock
@@ -237,6 +239,15 @@ def test_reconnect_with_another_account_replaces_the_calendar(h: Harness) -> Non
     assert (row.email, row.recall_calendar_id) == (ADA_HOME, new["id"])
     dm = h.dms(ADA)[-1].text
     assert "now connected for ada.home@acme.test" in dm and "replacing ada@acme.test" in dm
+
+    # The summary filled in with the new calendar's meetings still says what it replaced.
+    summary = h.dms(ADA)[-1]
+    h.recall.set_calendar_status(new["id"], "connected")
+    h.recall.add_event(new["id"], start_time=soon(2), title="Home standup", raw_extra={"createdDateTime": LONG_AGO})
+    h.sync(new["id"])
+    updated = h.slack.message(summary.channel, summary.ts)
+    assert "I found 1 meeting coming up" in str(updated.blocks)
+    assert "replacing ada@acme.test" in updated.text
 
 
 # ---- failures: consent, links, states ----------------------------------------------------------
