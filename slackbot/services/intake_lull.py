@@ -1,58 +1,71 @@
-"""Webhooks first: background work on meetings waits for a lull in the webhook intake, for a bounded time.
+"""Webhooks first: during a burst of webhooks, background work on meetings waits for it to pass, for a bounded time.
 
-A burst of webhooks (Recall re-syncing every calendar at once) must be answered fast: Svix gives up on a slow
-endpoint and retries, which only adds to the burst. The meetings those webhooks change are acted on once the
-intake goes quiet, each after at most ``LONGEST`` seconds however long the burst lasts, earliest meetings first.
-A member's click never waits.
+A burst (Recall re-syncing every calendar at once) must be answered fast: Svix gives up on a slow endpoint and
+retries, which only adds to the burst. The meetings those webhooks change are acted on once the burst has passed,
+each after at most ``LONGEST`` seconds of waiting however long the burst lasts, earliest meetings first. A steady
+trickle of webhooks is no burst: nothing waits for it. A member's click never waits.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 
-# The intake is quiet once no webhook has been stored for this long.
-QUIET = 0.25
-# A meeting never waits longer than this for the quiet (a steady stream of webhooks must not starve it).
+# A burst: at least BUSY_AT webhooks stored within the last WINDOW seconds (40 a second). A steady trickle (a few
+# a second, a lone webhook) is not one.
+WINDOW = 0.5
+BUSY_AT = 20
+# A meeting never waits longer than this for a burst to pass (a burst that never ends must not starve it).
 LONGEST = 2.0
 
 
 def seconds_to_wait(
-    *, now: float, last_arrival: float | None, waiting_since: float, quiet: float, longest: float
+    *, now: float, arrivals: Sequence[float], waiting_since: float, window: float, busy_at: int, longest: float
 ) -> float:
-    """How much longer background work waits (0: go now). Times are seconds on one monotonic clock."""
-    if last_arrival is None:
+    """How much longer background work waits (0: go now). ``arrivals``: when webhooks were stored, oldest first;
+    all times are seconds on one monotonic clock."""
+    recent = [t for t in arrivals if t > now - window]
+    if len(recent) < busy_at:
         return 0.0
-    until_quiet = last_arrival + quiet - now
+    # Busy until enough of them have left the window to bring it below `busy_at`.
+    until_calm = recent[len(recent) - busy_at] + window - now
     until_give_up = waiting_since + longest - now
-    return max(0.0, min(until_quiet, until_give_up))
+    return max(0.0, min(until_calm, until_give_up))
 
 
 class IntakeLull:
     def __init__(
-        self, *, quiet: float = QUIET, longest: float = LONGEST, clock: Callable[[], float] | None = None
+        self,
+        *,
+        window: float = WINDOW,
+        busy_at: int = BUSY_AT,
+        longest: float = LONGEST,
+        clock: Callable[[], float] | None = None,
     ) -> None:
-        self._quiet = quiet
+        self._window = window
+        self._busy_at = busy_at
         self._longest = longest
         self._clock = clock
-        self._last_arrival: float | None = None
+        self._arrivals: deque[float] = deque(maxlen=busy_at)  # the last few are all a decision needs
 
     def _now(self) -> float:
         return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
 
     def arrived(self) -> None:
         """A webhook was stored."""
-        self._last_arrival = self._now()
+        self._arrivals.append(self._now())
 
     async def wait(self) -> None:
-        """Until no webhook has been stored for ``quiet`` seconds, or ``longest`` seconds have passed."""
+        """Until the intake is not in a burst, or ``longest`` seconds have passed."""
         since = self._now()
         while True:
             pause = seconds_to_wait(
                 now=self._now(),
-                last_arrival=self._last_arrival,
+                arrivals=self._arrivals,
                 waiting_since=since,
-                quiet=self._quiet,
+                window=self._window,
+                busy_at=self._busy_at,
                 longest=self._longest,
             )
             if pause <= 0:

@@ -65,7 +65,7 @@ class MeetingService:
         self._db = db
         self._reconciler = reconciler
         self._digests = digests
-        # Background work waits for a lull in the webhook intake (bounded); a member's click never does.
+        # Background work waits for a burst of webhooks to pass (bounded); a member's click never does.
         self._lull = lull
         self._clock = clock
         # One lock per meeting while anyone in this process acts on it (a double click, a sync, a colleague).
