@@ -12,10 +12,10 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Sequence
 
-# A burst: at least BUSY_AT webhooks stored within the last WINDOW seconds (40 a second). A steady trickle (a few
-# a second, a lone webhook) is not one.
-WINDOW = 0.5
-BUSY_AT = 20
+# A burst: at least BUSY_AT webhooks stored within the last WINDOW seconds. A steady trickle (a few a second), or
+# every calendar of a small workspace at once (tens), is not one: their meetings go at once.
+WINDOW = 1.0
+BUSY_AT = 100
 # A meeting never waits longer than this for a burst to pass (a burst that never ends must not starve it).
 LONGEST = 2.0
 
