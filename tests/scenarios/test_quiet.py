@@ -232,13 +232,30 @@ def test_a_reminder_before_an_undecided_meeting(h: Harness) -> None:
     assert "Bot scheduled" in str(h.slack.message(reminder.channel, reminder.ts).blocks)
 
 
-def test_a_reminder_whose_reply_was_lost_is_found_not_sent_twice(h: Harness) -> None:
+def reminder_due(h: Harness) -> tuple[str, dict[str, Any], int]:
+    """Ada's undecided meeting, its reminder due now: the calendar, the event, and how many DMs came before."""
     cal = connect(h, ADA, "ada@acme.test")
     undecided = h.recall.add_event(cal, start_time=soon(2), title="Undecided")
     h.sync(cal)
     start = datetime.fromisoformat(undecided["start_time"].replace("Z", "+00:00"))
     h.clock.set(start - timedelta(minutes=29))
-    before = len(h.dms(ADA))
+    return cal, undecided, len(h.dms(ADA))
+
+
+def without_history_scope(h: Harness) -> None:
+    """The workspace as installed before the app asked for `im:history`."""
+    workspace = h.slack.workspace(TEAM_ID)
+    h.slack.add_workspace(
+        TEAM_ID,
+        workspace.team_name,
+        bot_token=workspace.bot_token,
+        bot_user_id=workspace.bot_user_id,
+        scopes=tuple(s for s in workspace.scopes if s != "im:history"),
+    )
+
+
+def test_a_reminder_whose_reply_was_lost_is_found_not_sent_twice(h: Harness) -> None:
+    cal, undecided, before = reminder_due(h)
     h.slack.lose_next_reply("chat.postMessage")
     assert run(h, jobs.send_reminders) == 1  # Slack took it; the app looked for it and found it
     assert run(h, jobs.send_reminders) == 0
@@ -270,12 +287,7 @@ def died_while_sending(h: Harness, event_id: str, *, ago: timedelta) -> None:
 
 
 def test_a_reminder_a_dead_process_claimed_is_sent_once_after_its_claim_goes_stale(h: Harness) -> None:
-    cal = connect(h, ADA, "ada@acme.test")
-    undecided = h.recall.add_event(cal, start_time=soon(2), title="Undecided")
-    h.sync(cal)
-    start = datetime.fromisoformat(undecided["start_time"].replace("Z", "+00:00"))
-    h.clock.set(start - timedelta(minutes=29))
-    before = len(h.dms(ADA))
+    _, undecided, before = reminder_due(h)
     died_while_sending(h, undecided["id"], ago=CLAIM_STALE - timedelta(seconds=30))
     assert run(h, jobs.send_reminders) == 0  # the claim may still be a live process's
     died_while_sending(h, undecided["id"], ago=CLAIM_STALE + timedelta(seconds=1))
@@ -288,12 +300,7 @@ def test_a_reminder_a_dead_process_claimed_is_sent_once_after_its_claim_goes_sta
 
 
 def test_a_reminder_slack_took_before_its_process_died_is_found_not_sent_again(h: Harness) -> None:
-    cal = connect(h, ADA, "ada@acme.test")
-    undecided = h.recall.add_event(cal, start_time=soon(2), title="Undecided")
-    h.sync(cal)
-    start = datetime.fromisoformat(undecided["start_time"].replace("Z", "+00:00"))
-    h.clock.set(start - timedelta(minutes=29))
-    before = len(h.dms(ADA))
+    _, undecided, before = reminder_due(h)
     assert run(h, jobs.send_reminders) == 1
     died_while_sending(h, undecided["id"], ago=CLAIM_STALE + timedelta(seconds=1))  # before recording it
 
@@ -316,20 +323,8 @@ def test_a_reminder_slack_took_before_its_process_died_is_found_not_sent_again(h
 
 
 def test_a_dead_claim_on_an_install_without_the_history_scope_is_sent_again_as_it_used_to(h: Harness) -> None:
-    cal = connect(h, ADA, "ada@acme.test")
-    undecided = h.recall.add_event(cal, start_time=soon(2), title="Undecided")
-    h.sync(cal)
-    workspace = h.slack.workspace(TEAM_ID)
-    h.slack.add_workspace(
-        TEAM_ID,
-        workspace.team_name,
-        bot_token=workspace.bot_token,
-        bot_user_id=workspace.bot_user_id,
-        scopes=tuple(s for s in workspace.scopes if s != "im:history"),
-    )
-    start = datetime.fromisoformat(undecided["start_time"].replace("Z", "+00:00"))
-    h.clock.set(start - timedelta(minutes=29))
-    before = len(h.dms(ADA))
+    _, undecided, before = reminder_due(h)
+    without_history_scope(h)
     died_while_sending(h, undecided["id"], ago=CLAIM_STALE + timedelta(seconds=1))
     assert run(h, jobs.send_reminders) == 1  # not searchable: sent, rather than never
     assert run(h, jobs.send_reminders) == 0
@@ -339,12 +334,7 @@ def test_a_dead_claim_on_an_install_without_the_history_scope_is_sent_again_as_i
 def test_a_reminder_whose_claim_was_taken_over_is_not_sent_by_the_process_that_lost_it(
     h: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cal = connect(h, ADA, "ada@acme.test")
-    undecided = h.recall.add_event(cal, start_time=soon(2), title="Undecided")
-    h.sync(cal)
-    start = datetime.fromisoformat(undecided["start_time"].replace("Z", "+00:00"))
-    h.clock.set(start - timedelta(minutes=29))
-    before = len(h.dms(ADA))
+    _, undecided, before = reminder_due(h)
     gateway = h.services.gateway
     post_dm = gateway.post_dm
     taken_at = h.clock() + timedelta(minutes=3)

@@ -14,10 +14,10 @@ from slackbot.services import reconciler
 from slackbot.services.reconciler import MEETING_METADATA_TYPE, meeting_metadata
 from storage.lifecycle import ReconcileStatus
 from storage.models import Meeting, utcnow
-from tests.conftest import TEAM_ID
 from tests.scenarios.harness import Harness
 from tests.scenarios.test_meetings import ADA, connect, soon
 from tests.scenarios.test_promises import meeting_row
+from tests.scenarios.test_quiet import without_history_scope
 from tests.twins.fake_slack import Message
 
 
@@ -140,14 +140,7 @@ def test_an_install_without_the_history_scope_posts_again_as_it_used_to(
     cal, event = new_meeting(h, "Old install")
     h.slack.lose_next_reply("chat.postMessage")
     h.sync(cal)
-    workspace = h.slack.workspace(TEAM_ID)
-    h.slack.add_workspace(
-        TEAM_ID,
-        workspace.team_name,
-        bot_token=workspace.bot_token,
-        bot_user_id=workspace.bot_user_id,
-        scopes=tuple(s for s in workspace.scopes if s != "im:history"),
-    )
+    without_history_scope(h)
     due_now(h, event["id"])
     with caplog.at_level(logging.WARNING):
         h.run(h.services.meetings.repair)
