@@ -59,6 +59,16 @@ async def create_digest(
     return digest
 
 
+async def note_post_sent(session: AsyncSession, digest_id: int, *, at: datetime) -> None:
+    """The digest's first post is leaving now (found again by this time if its answer is never recorded)."""
+    await session.execute(
+        update(Digest)
+        .where(Digest.id == digest_id, Digest.message_ts.is_(None))
+        .values(post_sent_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def forget_digest(session: AsyncSession, *, member_id: int, kind: DigestKind, key: str) -> None:
     """The member's digest of that kind and key is no longer kept in line (a new one takes its place)."""
     await session.execute(delete(Digest).where(Digest.member_id == member_id, Digest.kind == kind, Digest.key == key))

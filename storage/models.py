@@ -148,6 +148,9 @@ class Digest(LeaseColumns, Base):
     rendered_hash: Mapped[str | None] = mapped_column(String(64))
     # Only the first run may post (an agenda is sent at its time or not at all); later runs update in place.
     may_post: Mapped[bool] = mapped_column(default=True)
+    # A post left at this (wall-clock) time and no answer has recorded it yet (a crash, a lost reply): before posting
+    # again, the DM's history is searched for it.
+    post_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[ReconcileStatus] = mapped_column(status_column(ReconcileStatus), default=ReconcileStatus.PENDING)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)

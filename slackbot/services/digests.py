@@ -4,9 +4,12 @@ with its meetings in place (a click anywhere shows everywhere)."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -18,7 +21,15 @@ from slackbot.meetings.plan import FIRST_RETRY, MAX_RETRY
 from slackbot.meetings.rules import Rule
 from slackbot.requester import Requester
 from slackbot.services.meeting_views import MeetingView, views_of
-from slackbot.slack.gateway import SLACK_FAILURES, Lane, PostedMessage, SlackGateway, slack_error_name
+from slackbot.slack.gateway import (
+    CLOCK_SKEW_SECONDS,
+    SLACK_FAILURES,
+    Lane,
+    PostedMessage,
+    SlackGateway,
+    outcome_unknown,
+    slack_error_name,
+)
 from slackbot.words import provider_label
 from storage import digests as repo
 from storage import leases, meetings, members, policies
@@ -29,6 +40,12 @@ from storage.models import CalendarSync, Digest, Member, utcnow
 logger = logging.getLogger(__name__)
 
 SUMMARY_LIFETIME = timedelta(days=HOME_DAYS)
+# A digest's first post carries this Slack message metadata: one whose reply was lost is found, not sent twice.
+DIGEST_METADATA_TYPE = "recall_digest"
+
+
+def digest_metadata(digest_id: int) -> dict[str, Any]:
+    return {"event_type": DIGEST_METADATA_TYPE, "event_payload": {"recall_digest_id": str(digest_id)}}
 
 
 def _rows(views: list[MeetingView]) -> list[Row]:
@@ -169,15 +186,19 @@ class DigestService:
             )
             changed = message is not None and message.digest() != digest.rendered_hash
             may_post, attempts, active = digest.may_post, digest.attempts, member.active
+            post_sent_at = digest.post_sent_at
         sent: PostedMessage | None = None
         failed = False
         if active and message is not None and changed:
             try:
+                if posted is None and may_post and post_sent_at is not None:
+                    # An earlier post left without its answer being recorded: Slack may have it.
+                    posted = await self._find_posted(owner, digest_id, oldest=post_sent_at.timestamp())
                 if posted is not None:
                     await self._gateway.update(owner, posted, message, lane=Lane.BACKGROUND)
                     sent = posted
                 elif may_post:
-                    sent = await self._gateway.post_dm(owner, message, lane=Lane.BACKGROUND)
+                    sent = await self._post(owner, digest_id, message)
             except SLACK_FAILURES as exc:
                 logger.warning("digests.slack_failed", extra={"digest": kind.value, "error": slack_error_name(exc)})
                 failed = True
@@ -187,6 +208,7 @@ class DigestService:
                 return False
             if sent is not None and message is not None:
                 digest.channel_id, digest.message_ts, digest.rendered_hash = sent.channel, sent.ts, message.digest()
+                digest.post_sent_at = None
             if not failed:
                 digest.may_post = False  # sent at its time, or nothing to send: never posted later
             if digest.version == version:
@@ -198,6 +220,45 @@ class DigestService:
             if digest.claimed_by == leases.PROCESS_ID:
                 digest.claimed_by = digest.claimed_until = None
         return not failed
+
+    async def _post(self, owner: Requester, digest_id: int, message: Message) -> PostedMessage:
+        """The digest's first post, marked so that it can be found again; the time it leaves is written first, so a
+        crash before its answer is recorded leaves a trace. A reply that never comes is looked for at once."""
+
+        async def leaving(_channel: str) -> None:
+            async with self._db.transaction() as session:
+                await repo.note_post_sent(session, digest_id, at=utcnow())
+
+        sent_at = time.time()
+        try:
+            return await self._gateway.post_dm(
+                owner, message, lane=Lane.BACKGROUND, metadata=digest_metadata(digest_id), before_send=leaving
+            )
+        except SLACK_FAILURES as exc:
+            if not outcome_unknown(exc):
+                raise
+            found = await self._find_posted(owner, digest_id, oldest=sent_at)
+            if found is None:
+                raise
+            return found
+
+    async def _find_posted(self, owner: Requester, digest_id: int, *, oldest: float) -> PostedMessage | None:
+        """The digest's post in the member's DM, sent at ``oldest`` (a Unix time) or a little after, or None. An
+        install without `im:history` cannot search: None (posted again, as the app always did)."""
+        try:
+            channel = await self._gateway.dm_channel(owner)
+            return await self._gateway.find_posted(
+                owner,
+                channel,
+                metadata=digest_metadata(digest_id),
+                oldest=oldest - CLOCK_SKEW_SECONDS,
+                latest=time.time() + CLOCK_SKEW_SECONDS,
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") != "missing_scope":
+                raise
+            logger.warning("digests.unconfirmed_post_not_searchable", extra={"digest_id": digest_id})
+            return None
 
     async def _render(self, session: object, digest: Digest, member: Member, now: datetime) -> Message | None:
         if digest.kind is DigestKind.AGENDA:

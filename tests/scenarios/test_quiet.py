@@ -17,7 +17,7 @@ from recall.client import RecallClient
 from slackbot import jobs
 from slackbot.registry import build_services
 from slackbot.services.reminders import CLAIM_STALE
-from storage.lifecycle import ReminderStatus
+from storage.lifecycle import DigestKind, ReconcileStatus, ReminderStatus
 from storage.models import Digest, Meeting, Member
 from tests.conftest import TEAM_ID
 from tests.scenarios.harness import Harness
@@ -180,6 +180,69 @@ def test_the_daily_agenda(h: Harness) -> None:
     h.sync(cal)
     assert str(int(at(11, 0).timestamp())) in str(h.slack.message(agenda.channel, agenda.ts).blocks)
     assert len(h.dms(ADA)) == before + 1
+
+
+def agenda_due_now(h: Harness) -> int:
+    """Ada's agenda time has come (one meeting today); returns how many DMs came before."""
+    cal = connect(h, ADA, "ada@acme.test")
+    run(h, jobs.refresh_profiles)
+    morning = next_weekday(time(8, 31))
+    h.recall.add_event(cal, start_time=morning + timedelta(hours=2), title="Standup")
+    h.sync(cal)
+    h.clock.set(morning)
+    return len(h.dms(ADA))
+
+
+def agendas(h: Harness, before: int) -> list[Message]:
+    return [m for m in h.dms(ADA)[before:] if "Your meetings today" in str(m.blocks)]
+
+
+def test_an_agenda_whose_reply_was_lost_is_found_not_sent_twice(h: Harness) -> None:
+    before = agenda_due_now(h)
+    h.slack.lose_next_reply("chat.postMessage")
+    assert run(h, jobs.send_agendas) == 1
+    run(h, jobs.send_agendas)
+    (agenda,) = agendas(h, before)
+    (row,) = h.rows(Digest, Digest.kind == DigestKind.AGENDA)
+    assert (row.message_ts, row.post_sent_at) == (agenda.ts, None)
+
+
+def test_an_agenda_slack_took_before_its_process_died_is_found_and_kept_in_line(h: Harness) -> None:
+    before = agenda_due_now(h)
+    assert run(h, jobs.send_agendas) == 1
+    (agenda,) = agendas(h, before)
+    # The state a process leaves when it dies after Slack took the post and before recording it.
+    h.execute(
+        update(Digest)
+        .where(Digest.kind == DigestKind.AGENDA)
+        .values(
+            channel_id=None,
+            message_ts=None,
+            rendered_hash=None,
+            may_post=True,
+            status=ReconcileStatus.PENDING,
+            due_at=h.clock(),
+            post_sent_at=datetime.fromtimestamp(float(agenda.ts), UTC),
+        )
+    )
+    run(h, jobs.send_agendas)
+    assert agendas(h, before) == [agenda]
+    (row,) = h.rows(Digest, Digest.kind == DigestKind.AGENDA)
+    assert row.message_ts == agenda.ts
+
+
+def test_an_agenda_that_never_reached_slack_is_sent_once_on_the_retry(h: Harness) -> None:
+    before = agenda_due_now(h)
+    h.slack.drop_next_request("chat.postMessage")
+    run(h, jobs.send_agendas)
+    assert agendas(h, before) == []
+    (row,) = h.rows(Digest, Digest.kind == DigestKind.AGENDA)
+    assert row.status is ReconcileStatus.RETRYING and row.post_sent_at is not None
+    h.execute(update(Digest).where(Digest.kind == DigestKind.AGENDA).values(due_at=h.clock()))
+    run(h, jobs.send_agendas)
+    (agenda,) = agendas(h, before)
+    (row,) = h.rows(Digest, Digest.kind == DigestKind.AGENDA)
+    assert (row.message_ts, row.post_sent_at) == (agenda.ts, None)
 
 
 def test_agenda_days_times_and_off(h: Harness) -> None:
