@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from starlette.requests import Request
 
+from slackbot.web.webhook import webhook_routes
 from storage.db import create_engine
 from storage.models import CalendarConnection, WebhookDelivery
 from tests.conftest import TEAM_ID
@@ -63,7 +65,8 @@ def test_forged_stale_and_unsigned_webhooks_are_rejected(h: Harness) -> None:
 def test_bad_bodies(h: Harness) -> None:
     big = {"event": "calendar.sync_events", "data": {"calendar_id": "x", "pad": "a" * (1024 * 1024)}}
     body, headers = sign_webhook(big, secret=WEBHOOK_SECRET)
-    assert post(h, body, headers).status_code == 413
+    too_large = post(h, body, headers)
+    assert (too_large.status_code, too_large.json()) == (413, {"ok": False, "error": "body_too_large"})
 
     body, headers = sign_webhook(None, secret=WEBHOOK_SECRET, body=b"not json at all")
     assert post(h, body, headers).status_code == 400
@@ -181,3 +184,15 @@ def test_calendar_recovering_on_its_own_is_announced(h: Harness) -> None:
 def test_payload_examples_come_from_the_catalogue() -> None:
     payload = catalogue_payload("calendar.sync_events", calendar_id="abc")
     assert json.loads(json.dumps(payload))["data"]["calendar_id"] == "abc"
+
+
+async def test_a_client_that_leaves_mid_body_gets_a_400_and_nothing_is_stored() -> None:
+    """The sender hung up before its body was read (Svix will retry): answered, never stored."""
+    (route,) = webhook_routes(db=None, secret=WEBHOOK_SECRET, processor=None)  # type: ignore[arg-type]
+
+    async def leaves() -> dict:
+        return {"type": "http.disconnect"}
+
+    scope = {"type": "http", "method": "POST", "path": "/recall/webhook", "headers": [], "query_string": b""}
+    response = await route.endpoint(Request(scope, leaves))
+    assert (response.status_code, json.loads(response.body)) == (400, {"ok": False, "error": "client_disconnected"})
