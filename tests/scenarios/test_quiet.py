@@ -183,13 +183,8 @@ def test_the_daily_agenda(h: Harness) -> None:
 
 
 def agenda_due_now(h: Harness) -> int:
-    """Ada's agenda time has come (one meeting today); returns how many DMs came before."""
-    cal = connect(h, ADA, "ada@acme.test")
-    run(h, jobs.refresh_profiles)
-    morning = next_weekday(time(8, 31))
-    h.recall.add_event(cal, start_time=morning + timedelta(hours=2), title="Standup")
-    h.sync(cal)
-    h.clock.set(morning)
+    """Ada's agenda time has come; returns how many DMs came before."""
+    a_working_morning_with_a_meeting_soon(h)
     return len(h.dms(ADA))
 
 
