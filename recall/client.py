@@ -1,8 +1,10 @@
-"""Async client for Recall.ai's Calendar V2 API (https://docs.recall.ai/reference/calendar-v2).
+"""Async client for Recall.ai's Calendar V2 API (https://docs.recall.ai/reference/calendar-v2) and the few
+Bot API calls the app makes (https://docs.recall.ai/reference/bot).
 
 One method per endpoint we use, keyword-only arguments, typed results; ``_request`` owns the
 headers, retries and error mapping. Logs carry ids (method, path, status, attempt), never bodies:
-Recall echoes the OAuth client secret and refresh token in calendar responses.
+Recall echoes the OAuth client secret and refresh token in calendar responses, and bot responses carry pre-signed
+media URLs.
 """
 
 from __future__ import annotations
@@ -27,13 +29,14 @@ from recall.errors import (
     RecallUnavailable,
     api_error_from_response,
 )
-from recall.models import Calendar, CalendarEvent, format_timestamp
+from recall.models import Bot, Calendar, CalendarEvent, format_timestamp
 from recall.pacing import Pacer
 
 logger = logging.getLogger(__name__)
 
 CALENDARS_PATH = "/api/v2/calendars/"
 CALENDAR_EVENTS_PATH = "/api/v2/calendar-events/"
+BOTS_PATH = "/api/v1/bot/"
 
 # https://docs.recall.ai/reference/errors: 409 back off, 429 honour Retry-After,
 # 502/503/504 dropped under load, 507 ad-hoc bot pool empty.
@@ -44,7 +47,7 @@ USER_AGENT = "recall-slackbot/0.1 (+httpx)"
 
 Sleep = Callable[[float], Awaitable[Any]]
 Query = Mapping[str, str | None]
-_M = TypeVar("_M", Calendar, CalendarEvent)
+_M = TypeVar("_M", Bot, Calendar, CalendarEvent)
 
 
 class RecallClient:
@@ -195,6 +198,22 @@ class RecallClient:
         """``DELETE /api/v2/calendar-events/{id}/bot/``; idempotent, the bot stays if shared."""
         response = await self._request("DELETE", _event_path(event_id) + "bot/")
         return _model(CalendarEvent, _json_object(response))
+
+    # ---- bots ----------------------------------------------------------------------------------
+
+    async def retrieve_bot(self, bot_id: str) -> Bot:
+        """``GET /api/v1/bot/{id}/``: metadata, status history and recordings with fresh download URLs."""
+        response = await self._request("GET", _bot_path(bot_id))
+        return _model(Bot, _json_object(response))
+
+    async def leave_call(self, bot_id: str) -> None:
+        """``POST /api/v1/bot/{id}/leave_call/``: remove a bot that has been dispatched (DELETE answers 405 then).
+
+        A finished bot answers 400 ``cannot_command_completed_bot``, a not yet started one
+        ``cannot_command_unstarted_bot`` (``RecallBadRequest.code``); the caller decides what those mean.
+        """
+        # Not idempotent: after a timeout mid-request the bot may have left, and a resend hits the 400 above.
+        await self._request("POST", _bot_path(bot_id) + "leave_call/", idempotent=False)
 
     # ---- plumbing --------------------------------------------------------------------------
 
@@ -377,6 +396,10 @@ def _calendar_path(calendar_id: str) -> str:
 
 def _event_path(event_id: str) -> str:
     return f"{CALENDAR_EVENTS_PATH}{_segment(event_id)}/"
+
+
+def _bot_path(bot_id: str) -> str:
+    return f"{BOTS_PATH}{_segment(bot_id)}/"
 
 
 def _segment(value: str) -> str:

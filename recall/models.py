@@ -1,17 +1,21 @@
-"""Typed views of Recall Calendar V2 objects (https://docs.recall.ai/reference/calendar-v2).
+"""Typed views of Recall Calendar V2 objects (https://docs.recall.ai/reference/calendar-v2) and bots
+(https://docs.recall.ai/reference/bot_retrieve).
 
 Recall echoes ``oauth_client_secret`` and ``oauth_refresh_token`` in every calendar response;
 ``Calendar`` drops them on input so they can never reach a repr, a log line or an error message.
+A bot's media download URLs are pre-signed (anyone holding one can fetch the recording): they are
+kept, because the app redirects to them, but left out of every repr.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SECRET_CALENDAR_FIELDS = frozenset({"oauth_client_secret", "oauth_refresh_token"})
 
@@ -52,7 +56,11 @@ def parse_timestamp(value: Any) -> datetime:
     if parsed.tzinfo is None:
         # Recall always sends UTC; a bare timestamp is taken as UTC rather than local time.
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        # "0001-01-01T00:00:00+01:00" has no UTC form; a ValueError keeps it a validation error, not a crash.
+        raise ValueError("not an ISO 8601 timestamp") from None
 
 
 def format_timestamp(value: datetime) -> str:
@@ -324,3 +332,175 @@ def _dig(data: Any, *keys: str) -> Any:
             return None
         data = data.get(key)
     return data
+
+
+# ---- bots ----------------------------------------------------------------------------------------
+
+IN_CALL_RECORDING = "in_call_recording"
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+_Item = TypeVar("_Item", bound=BaseModel)
+
+
+def string_metadata(value: Any) -> dict[str, str]:
+    """Recall ``metadata`` with only string keys and values: the spec allows null values and older bots may carry
+    anything, so a caller can trust ``metadata["slack_user_id"]`` to be a str when present."""
+    if not isinstance(value, Mapping):
+        return {}
+    return {key: item for key, item in value.items() if isinstance(key, str) and isinstance(item, str)}
+
+
+def _optional_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _lenient_timestamp(value: Any) -> datetime | None:
+    # An unreadable expiry or creation time must not cost us the recording (and its URL).
+    try:
+        return _optional_timestamp(value)
+    except ValueError:
+        return None
+
+
+def _object_or_none(value: Any) -> Any:
+    return value if isinstance(value, dict) else None
+
+
+def _skip_invalid(model: type[_Item]) -> Callable[[Any], list[_Item]]:
+    """Validate a list item by item: one malformed entry is skipped, not fatal to the whole bot."""
+
+    def keep_valid(value: Any) -> list[_Item]:
+        kept: list[_Item] = []
+        for item in value if isinstance(value, list) else []:
+            try:
+                kept.append(model.model_validate(item))
+            except ValidationError:
+                continue
+        return kept
+
+    return keep_valid
+
+
+OptionalStr = Annotated[str | None, BeforeValidator(_optional_str)]
+LenientUtcDatetime = Annotated[datetime | None, BeforeValidator(_lenient_timestamp)]
+
+
+class BotStatusChange(_RecallModel):
+    """One entry of ``Bot.status_changes`` (``joining_call``, ``in_call_recording``, ``done``, ``fatal``, ...).
+
+    ``code`` is an open set: Recall adds codes without notice. The spec types ``sub_code`` and ``message`` as
+    strings but Recall sends null for most codes."""
+
+    code: str = Field(min_length=1)
+    sub_code: OptionalStr = None
+    message: OptionalStr = None
+    created_at: UtcDatetime
+
+
+class MediaShortcut(_RecallModel):
+    """``media_shortcuts.video_mixed`` or ``.transcript`` of a recording, flattened to what the app uses.
+
+    ``download_url`` is pre-signed and short-lived (6 hours for video): fetch it fresh, never store or log it."""
+
+    id: OptionalStr = None
+    status_code: OptionalStr = None
+    download_url: str | None = Field(default=None, repr=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        status = data.get("status")
+        payload = data.get("data")
+        url = payload.get("download_url") if isinstance(payload, dict) else None
+        return {
+            "id": data.get("id"),
+            "status_code": status.get("code") if isinstance(status, dict) else None,
+            # Null until the media is done; "" is no more usable than null.
+            "download_url": url if isinstance(url, str) and url else None,
+        }
+
+
+class RecordingShortcuts(_RecallModel):
+    """The media shortcuts the app reads; the others (audio_mixed, participant_events, ...) are ignored."""
+
+    video_mixed: Annotated[MediaShortcut | None, BeforeValidator(_object_or_none)] = None
+    transcript: Annotated[MediaShortcut | None, BeforeValidator(_object_or_none)] = None
+
+
+class BotRecording(_RecallModel):
+    """One recording of a bot (``Bot.recordings[]``, spec ``BotRecordingEmbed``); a stop/start makes another."""
+
+    id: str = Field(min_length=1)
+    status_code: OptionalStr = None  # processing, paused, done, failed, deleted
+    created_at: LenientUtcDatetime = None
+    expires_at: LenientUtcDatetime = None
+    media_shortcuts: RecordingShortcuts = Field(default_factory=RecordingShortcuts)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        status = data.get("status")
+        shortcuts = data.get("media_shortcuts")
+        return {
+            "id": data.get("id"),
+            "status_code": status.get("code") if isinstance(status, dict) else None,
+            "created_at": data.get("created_at"),
+            "expires_at": data.get("expires_at"),
+            "media_shortcuts": shortcuts if isinstance(shortcuts, dict) else {},
+        }
+
+    @property
+    def video_url(self) -> str | None:
+        """The mixed mp4's pre-signed URL, once the video is ready."""
+        shortcut = self.media_shortcuts.video_mixed
+        return shortcut.download_url if shortcut else None
+
+    @property
+    def transcript_url(self) -> str | None:
+        """The transcript JSON's URL, once a transcript was made and is ready."""
+        shortcut = self.media_shortcuts.transcript
+        return shortcut.download_url if shortcut else None
+
+
+class Bot(_RecallModel):
+    """A Recall bot as ``GET /api/v1/bot/{id}/`` returns it: metadata, status history and recordings."""
+
+    id: str = Field(min_length=1)
+    metadata: Annotated[dict[str, str], BeforeValidator(string_metadata)] = Field(default_factory=dict)
+    status_changes: Annotated[list[BotStatusChange], BeforeValidator(_skip_invalid(BotStatusChange))] = Field(
+        default_factory=list
+    )
+    recordings: Annotated[list[BotRecording], BeforeValidator(_skip_invalid(BotRecording))] = Field(
+        default_factory=list
+    )
+
+    def recordings_newest_first(self) -> list[BotRecording]:
+        """Recordings by ``created_at``, newest first; those without one keep Recall's order, after the rest."""
+        return sorted(self.recordings, key=lambda recording: recording.created_at or _OLDEST, reverse=True)
+
+    @property
+    def video_url(self) -> str | None:
+        """The newest recording's mp4 URL that is ready (pre-signed, expires: redirect to it, never store it)."""
+        return next((r.video_url for r in self.recordings_newest_first() if r.video_url), None)
+
+    @property
+    def transcript_url(self) -> str | None:
+        """The newest recording's transcript URL that is ready (short-lived like ``video_url``)."""
+        return next((r.transcript_url for r in self.recordings_newest_first() if r.transcript_url), None)
+
+    @property
+    def recorded(self) -> bool:
+        """Whether the bot recorded anything: Recall's own test after ``bot.done`` (in_call_recording or a
+        recording)."""
+        return bool(self.recordings) or any(change.code == IN_CALL_RECORDING for change in self.status_changes)
+
+    @property
+    def last_status(self) -> str | None:
+        """The code of the latest status change (by ``created_at``; on a tie, the later one in the list)."""
+        if not self.status_changes:
+            return None
+        latest = max(reversed(self.status_changes), key=lambda change: change.created_at)
+        return latest.code

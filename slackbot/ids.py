@@ -33,6 +33,10 @@ class ActionId(StrEnum):
     RECORD_SERIES = "record_series"
     SKIP_SERIES = "skip_series"
     UNDO_SERIES = "undo_series"
+    # Once the bot has joined (contract: DESIGN.md): its recording and transcript, and making it leave.
+    GET_RECORDING = "get_recording"
+    GET_TRANSCRIPT = "get_transcript"
+    REMOVE_BOT = "remove_bot"
     # Connect / reconnect link buttons: URL buttons still send a payload that must be acked.
     OPEN_CONNECT_LINK = "open_connect_link"
     RECONNECT_CALENDAR = "reconnect_calendar"

@@ -14,6 +14,8 @@ from recall.client import RecallClient
 from slackbot.calendar_oauth.exchange import ProviderOAuth
 from slackbot.calendar_oauth.providers import ProviderMetadata, configured_providers
 from slackbot.services.attention import AttentionService
+from slackbot.services.bot_actions import BotActions
+from slackbot.services.bot_webhooks import BotWebhooks
 from slackbot.services.calendar_status import CalendarStatusService
 from slackbot.services.calendar_sync import CalendarSyncer
 from slackbot.services.connect import ConnectService
@@ -50,6 +52,7 @@ class Services:
     connect: ConnectService
     connections: ConnectionService
     meetings: MeetingService
+    bots: BotActions
     policy: PolicyService
     attention: AttentionService
     home: HomeService
@@ -111,7 +114,14 @@ def build_services(
         clock=clock,
     )
     lease = timedelta(seconds=settings.work_lease_seconds)
-    reconciler = Reconciler(db=db, recall=recall, gateway=gateway, bot_name=settings.bot_name, lease=lease)
+    reconciler = Reconciler(
+        db=db,
+        recall=recall,
+        gateway=gateway,
+        bot_name=settings.bot_name,
+        lease=lease,
+        transcript_provider=settings.transcript_provider,
+    )
     digests = DigestService(db=db, gateway=gateway, lease=lease, clock=clock)
     lull = lull or IntakeLull()
     meetings = MeetingService(db=db, reconciler=reconciler, digests=digests, lull=lull, clock=clock)
@@ -141,6 +151,7 @@ def build_services(
         connect=connect,
         connections=connections,
         meetings=meetings,
+        bots=BotActions(db=db, recall=recall, bot_name=settings.bot_name, follow=meetings.reconcile, clock=clock),
         policy=policy,
         attention=AttentionService(db=db, clock=clock),
         home=home,
@@ -148,6 +159,14 @@ def build_services(
         reminders=ReminderService(db=db, gateway=gateway, clock=clock),
         profiles=profiles,
         syncer=syncer,
-        processor=DeliveryProcessor(db=db, status=status, syncer=syncer, lease=lease, clock=clock),
+        processor=DeliveryProcessor(
+            db=db,
+            status=status,
+            syncer=syncer,
+            bots=BotWebhooks(db=db, recall=recall, clock=clock),
+            follow=meetings.reconcile,
+            lease=lease,
+            clock=clock,
+        ),
         lull=lull,
     )

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     microsoft_client_secret: str = ""
     microsoft_oauth_metadata_url: str = "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration"
     bot_name: str = "Recall Notetaker"
+    # Recall's transcription provider for every bot (`recallai_streaming`, `meeting_captions`, `deepgram_streaming`,
+    # ...; the provider's own credentials are set in Recall's dashboard), or `none` for no transcript.
+    recall_transcript_provider: str = "recallai_streaming"
     port: int = 3000
     host: str = "0.0.0.0"  # noqa: S104 - a server meant to be reached from outside
     # Not a contract: background jobs can be switched off (tests drive them by hand).
@@ -71,6 +74,11 @@ class Settings(BaseSettings):
     # chat.postMessage budget a minute (Slack does not publish one; see README > Slack's limits).
     slack_pacing: bool = Field(default=True)
     slack_posts_per_minute: int = Field(default=300, gt=0)
+
+    @property
+    def transcript_provider(self) -> str | None:
+        value = self.recall_transcript_provider.strip()
+        return None if value.lower() in ("", "none", "off") else value
 
     def missing(self) -> list[str]:
         """Names of required variables that are not set."""

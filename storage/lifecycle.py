@@ -27,6 +27,36 @@ class ReminderStatus(StrEnum):
     MISSED = "missed"  # too late to be useful (the meeting starts in under 10 minutes, or has)
 
 
+class AlertStatus(StrEnum):
+    """The one DM that needs the member now: their bot waits in the meeting's waiting room to be admitted."""
+
+    NONE = "none"  # not sent
+    SENDING = "sending"  # claimed by the process posting it (at most once: a crash mid-post does not send it twice)
+    SENT = "sent"
+
+
+class BotPhase(StrEnum):
+    """Where a meeting's bot is in its life, from Recall's status webhooks (see `slackbot.meetings.bot_life`)."""
+
+    JOINING = "joining"
+    WAITING = "waiting"  # in the waiting room: someone must admit it
+    IN_CALL = "in_call"  # in the meeting, not recording (yet)
+    DENIED = "denied"  # in the meeting, the host's settings refused the recording
+    RECORDING = "recording"
+    ENDED = "ended"  # left the call; the recording is being processed
+    DONE = "done"  # shut down
+    FATAL = "fatal"  # could not join or record at all
+
+
+class MediaState(StrEnum):
+    """A bot's recording or transcript."""
+
+    NONE = "none"  # not ready (yet)
+    READY = "ready"
+    FAILED = "failed"
+    EXPIRED = "expired"  # Recall deleted it (retention)
+
+
 class DigestKind(StrEnum):
     """Messages that show several meetings at once."""
 

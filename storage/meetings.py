@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import leases
-from storage.lifecycle import ReconcileStatus, ReminderStatus
+from storage.lifecycle import AlertStatus, ReconcileStatus, ReminderStatus
 from storage.models import CalendarConnection, Meeting, Member
 
 
@@ -263,3 +263,32 @@ async def delete_ended_meetings(session: AsyncSession, *, before: datetime) -> i
     """Meetings long over: their messages can no longer change."""
     result = await session.execute(delete(Meeting).where(Meeting.end_time < before))
     return result.rowcount or 0
+
+
+async def event_ids_sharing_key(session: AsyncSession, *, team_id: str, key: str) -> list[str]:
+    """The workspace's meetings whose bot is scheduled under ``key`` (they share one bot)."""
+    rows = await session.scalars(
+        select(Meeting.recall_event_id).where(Meeting.team_id == team_id, Meeting.scheduled_key == key)
+    )
+    return sorted(rows)
+
+
+async def claim_admit_alert(session: AsyncSession, event_id: str) -> bool:
+    """Compare-and-set NONE -> SENDING: only one process sends the waiting-room alert, once."""
+    result = await session.execute(
+        update(Meeting)
+        .where(Meeting.recall_event_id == event_id, Meeting.admit_alert == AlertStatus.NONE)
+        .values(admit_alert=AlertStatus.SENDING)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+async def release_admit_alert(session: AsyncSession, event_id: str) -> None:
+    """Slack refused the alert: it may be sent again (if the bot still waits when the meeting is retried)."""
+    await session.execute(
+        update(Meeting)
+        .where(Meeting.recall_event_id == event_id, Meeting.admit_alert == AlertStatus.SENDING)
+        .values(admit_alert=AlertStatus.NONE)
+        .execution_options(synchronize_session=False)
+    )

@@ -9,7 +9,16 @@ from sqlalchemy import JSON, Date, DateTime, Enum, ForeignKey, Index, String, Te
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from storage.lifecycle import DeliveryStatus, DigestKind, ReconcileStatus, ReminderStatus, SyncStatus
+from storage.lifecycle import (
+    AlertStatus,
+    BotPhase,
+    DeliveryStatus,
+    DigestKind,
+    MediaState,
+    ReconcileStatus,
+    ReminderStatus,
+    SyncStatus,
+)
 
 
 def utcnow() -> datetime:
@@ -119,6 +128,10 @@ class WorkspacePolicy(Base):
     domains: Mapped[list[str]] = mapped_column(JSON, default=list)
     enforce_external: Mapped[bool] = mapped_column(default=False)
     bot_name: Mapped[str | None] = mapped_column(String(100))
+    # The notice the bot posts in the meeting's chat when it joins: on unless an admin turned it off, and the
+    # admin's own text (None: the default wording).
+    consent_enabled: Mapped[bool] = mapped_column(default=True)
+    consent_text: Mapped[str | None] = mapped_column(Text)
     # The app's id, from the requests Slack sends (for links to its Home tab).
     app_id: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -301,6 +314,10 @@ class Meeting(LeaseColumns, Base):
     # The meeting's deduplication key as it is now (None without a link), and the one our bot is scheduled under.
     current_key: Mapped[str | None] = mapped_column(Text)
     scheduled_key: Mapped[str | None] = mapped_column(Text)
+    # Recall's bot for this meeting (kept after the meeting: its status, recording and transcript), and the one DM
+    # that tells the member it waits to be admitted.
+    bot_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    admit_alert: Mapped[AlertStatus] = mapped_column(status_column(AlertStatus), default=AlertStatus.NONE)
     # The member's message about it, and a hash of what it shows (updated only when that changes).
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
@@ -316,4 +333,26 @@ class Meeting(LeaseColumns, Base):
     # Bumped by every change that calls for acting again; an attempt settles the meeting only if nothing
     # changed while it ran (compare-and-set), otherwise the meeting stays PENDING.
     version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Bot(Base):
+    """A Recall bot one of our members scheduled, and what its webhooks told us of its life (a `BotLife`)."""
+
+    __tablename__ = "bots"
+
+    bot_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    # The member whose click or rule made Recall create it: the only one who may make it leave the call.
+    scheduled_by: Mapped[str | None] = mapped_column(String(32))
+    phase: Mapped[BotPhase | None] = mapped_column(status_column(BotPhase))
+    phase_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    code: Mapped[str | None] = mapped_column(String(64))
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    sub_code: Mapped[str | None] = mapped_column(String(128))
+    recorded: Mapped[bool] = mapped_column(default=False)
+    recording: Mapped[MediaState] = mapped_column(status_column(MediaState), default=MediaState.NONE)
+    recording_sub_code: Mapped[str | None] = mapped_column(String(128))
+    transcript: Mapped[MediaState] = mapped_column(status_column(MediaState), default=MediaState.NONE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

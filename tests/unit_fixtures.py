@@ -43,6 +43,7 @@ EXPECTED_TABLES = {
     "series_choices",
     "workspace_policies",
     "digests",
+    "bots",
     "slack_installations",
     "slack_bots",
     "slack_oauth_states",

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from slackbot.blocks.meeting import display_title, meeting_buttons, meeting_message, when
+from slackbot.blocks.meeting import display_title, meeting_message, status_and_buttons, when
 from slackbot.blocks.text import (
     MAX_MESSAGE_BLOCKS,
     MAX_SECTION_TEXT,
@@ -27,10 +27,10 @@ from slackbot.blocks.text import (
     truncate,
 )
 from slackbot.ids import ActionId, BlockId
+from slackbot.meetings.bot_life import BotShown
 from slackbot.meetings.decision import Decision, MeetingFacts
 from slackbot.meetings.rules import Rule
 from slackbot.words import digests as words
-from slackbot.words import meetings as meeting_words
 
 # Rows in one message: two blocks each, leaving room for the header and footer within Slack's 50.
 MAX_AGENDA_ROWS = 20
@@ -42,16 +42,16 @@ class Row:
     event_id: str
     facts: MeetingFacts
     decision: Decision
+    bot: BotShown | None = None
 
 
 def row_blocks(row: Row) -> list[Block]:
     """One meeting: what, when, its state and why, and its buttons (block ids unique within a message)."""
     title = escape(display_title(row.facts.title))
     heading = f"~{title}~" if row.decision.state.value == "cancelled" else f"*{title}*"
-    status = f"{meeting_words.STATE_LINES[row.decision.state]} · {meeting_words.reason(row.decision)}"
+    status, buttons = status_and_buttons(row.facts, row.decision, event_id=row.event_id, bot=row.bot)
     text = truncate(f"{heading}\n{when(row.facts)}\n{status}", MAX_SECTION_TEXT)
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
-    buttons = meeting_buttons(row.facts, row.decision, event_id=row.event_id)
     if buttons:
         blocks.append(ActionsBlock(block_id=f"{BlockId.MEETING_ACTIONS}:{row.event_id}", elements=buttons))
     return blocks
@@ -122,7 +122,7 @@ def summary_message(
 
 def reminder_message(row: Row) -> Message:
     """The meeting's own message under a heading: starts in 30 minutes, nobody decided."""
-    inner = meeting_message(row.facts, row.decision, event_id=row.event_id)
+    inner = meeting_message(row.facts, row.decision, event_id=row.event_id, bot=row.bot)
     head = SectionBlock(text=MarkdownTextObject(text=words.REMINDER_HEAD)).to_dict()
     return Message(text=f"Starts in 30 minutes: {inner.text}", blocks=[head, *inner.blocks])
 

@@ -15,8 +15,11 @@ from slack_sdk.models.blocks import (
 
 from slackbot.blocks.text import MAX_SECTION_TEXT, Message, build_message, escape, slack_date, truncate
 from slackbot.ids import ActionId, BlockId
+from slackbot.meetings.bot_life import BotShown
 from slackbot.meetings.decision import BotState, Decision, MeetingFacts, Reason
+from slackbot.words import bot_status as bot_words
 from slackbot.words import meetings as words
+from storage.lifecycle import MediaState
 
 MAX_TITLE = 200
 MAX_ORGANIZER = 200
@@ -70,7 +73,61 @@ def meeting_buttons(meeting: MeetingFacts, decision: Decision, *, event_id: str)
     return buttons
 
 
-def meeting_message(meeting: MeetingFacts, decision: Decision, *, event_id: str) -> Message:
+def bot_lines(bot: BotShown) -> list[str]:
+    """Where the bot is, why it could not record, and whether its recording and transcript are ready (mrkdwn)."""
+    life = bot.life
+    lines = [bot_words.status_line(life.code or "", bot_name=bot.bot_name)]
+    if life.reason_code is not None:
+        why = bot_words.why(life.reason_code, life.sub_code, bot_name=bot.bot_name)
+        if why:
+            lines.append(why)
+    if life.recording_ready:
+        lines.append(bot_words.recording_ready_line(transcript=life.transcript is MediaState.READY))
+        if life.transcript is MediaState.FAILED:
+            lines.append(bot_words.transcript_failed_line())
+    elif life.recording is MediaState.FAILED:
+        lines.append(bot_words.recording_failed_line(life.recording_sub_code))
+    elif life.recording is MediaState.EXPIRED:
+        lines.append(bot_words.recording_expired_line())
+    elif life.nothing_recorded and life.reason_code is None:
+        lines.append(bot_words.no_recording_line())
+    return lines
+
+
+def bot_buttons(bot: BotShown, *, event_id: str) -> list[ButtonElement]:
+    """Remove bot while it is in the call (for the member who scheduled it), the recording and transcript after."""
+    life = bot.life
+    if life.active:
+        if not bot.removable:
+            return []
+        return [ButtonElement(text=bot_words.REMOVE_BOT_BUTTON, action_id=ActionId.REMOVE_BOT, value=event_id)]
+    if not life.recording_ready:
+        return []
+    buttons = [
+        ButtonElement(
+            text=bot_words.GET_RECORDING_BUTTON, action_id=ActionId.GET_RECORDING, value=event_id, style="primary"
+        )
+    ]
+    if life.transcript is MediaState.READY:
+        buttons.append(
+            ButtonElement(text=bot_words.GET_TRANSCRIPT_BUTTON, action_id=ActionId.GET_TRANSCRIPT, value=event_id)
+        )
+    return buttons
+
+
+def status_and_buttons(
+    meeting: MeetingFacts, decision: Decision, *, event_id: str, bot: BotShown | None
+) -> tuple[str, list[ButtonElement]]:
+    """Before the bot sets off: the decision and why, with its buttons. After: what the bot does."""
+    if bot is not None and bot.life.started:
+        return "\n".join(bot_lines(bot)), bot_buttons(bot, event_id=event_id)
+    status = f"{words.STATE_LINES[decision.state]} · {words.reason(decision)}"
+    return status, meeting_buttons(meeting, decision, event_id=event_id)
+
+
+def meeting_message(
+    meeting: MeetingFacts, decision: Decision, *, event_id: str, bot: BotShown | None = None
+) -> Message:
     """Pure: the same inputs always give the same message (its digest decides whether to chat.update)."""
     title = escape(display_title(meeting.title))
     heading = f"~{title}~" if decision.state is BotState.CANCELLED else f"*{title}*"
@@ -86,14 +143,16 @@ def meeting_message(meeting: MeetingFacts, decision: Decision, *, event_id: str)
     if facts:
         details.append(" · ".join(facts))
     body = truncate(f"{heading}\n" + "\n".join(details), MAX_SECTION_TEXT)
-    status = f"{words.STATE_LINES[decision.state]} · {words.reason(decision)}"
+    status, buttons = status_and_buttons(meeting, decision, event_id=event_id, bot=bot)
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=body)),
-        ContextBlock(elements=[MarkdownTextObject(text=status)]),
+        ContextBlock(elements=[MarkdownTextObject(text=truncate(status, MAX_SECTION_TEXT))]),
     ]
-    buttons = meeting_buttons(meeting, decision, event_id=event_id)
     if buttons:
         blocks.append(ActionsBlock(block_id=BlockId.MEETING_ACTIONS, elements=buttons))
     fallback_start = meeting.start_time.astimezone(UTC).strftime("%a %d %b %H:%M UTC")
-    text = f"{display_title(meeting.title)} ({fallback_start}): {words.STATE_WORDS[decision.state]}"
+    state = words.STATE_WORDS[decision.state]
+    if bot is not None and bot.life.started:
+        state = bot_words.plain_state(bot.life.code or "", recording_ready=bot.life.recording_ready)
+    text = f"{display_title(meeting.title)} ({fallback_start}): {state}"
     return build_message(escape(text), blocks)

@@ -46,6 +46,11 @@ class Current:
     notify: Notify = Notify.EACH
     reminder_posted: bool = False
     reachable: bool = True  # False once the member left the workspace or was deactivated: nothing is sent
+    # The meeting's bot set off for the call (Recall said so): its scheduling is closed, whatever changes now.
+    bot_started: bool = False
+    bot_waiting: bool = False  # it waits in the meeting's waiting room for someone to admit it
+    alert_sent: bool = False  # the member was told so (once per meeting)
+    bot_news: bool = False  # its recording is ready, or it finished without one: worth a message of its own
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ class Plan:
     settlement: Settlement
     reminder: MessageStep = MessageStep.NOTHING  # the reminder (if one was sent) follows the meeting too
     shown_changed: bool = False  # what the member sees of it changed: digests and the Home show it too
+    alert: MessageStep = MessageStep.NOTHING  # POST: tell the member the bot waits to be admitted
 
 
 def retry_later(current: Current, *, now: datetime, not_before: timedelta | None = None) -> Settlement:
@@ -81,6 +87,10 @@ def retry_later(current: Current, *, now: datetime, not_before: timedelta | None
 
 def _bot(current: Current, decision: Decision) -> tuple[BotStep, str | None, str | None]:
     """(step, key, scheduled key afterwards)."""
+    if current.bot_started:
+        # Recall's bot is on its way or has been: a late click, rule or calendar change cannot unschedule or
+        # replace it (Remove bot makes it leave).
+        return BotStep.NOTHING, None, current.scheduled_key
     if decision.wants_bot:
         key = current.current_key
         if key is None or key == current.scheduled_key or not current.calendar_live:
@@ -100,6 +110,14 @@ def _message(current: Current, decision: Decision, digest: str) -> MessageStep:
     if current.message_posted:
         return MessageStep.UPDATE if digest != current.rendered_hash else MessageStep.NOTHING
     if announces(is_new=current.is_new, notify=current.notify, decision=decision):
+        return MessageStep.POST
+    if current.bot_news and current.notify is not Notify.OFF:
+        return MessageStep.POST  # the recording (or why there is none) reaches members who had no DM about it
+    return MessageStep.NOTHING
+
+
+def _alert(current: Current) -> MessageStep:
+    if current.reachable and current.bot_waiting and not current.alert_sent:
         return MessageStep.POST
     return MessageStep.NOTHING
 
@@ -136,6 +154,7 @@ def plan(
         settlement,
         reminder=_reminder(current, digest),
         shown_changed=digest != current.rendered_hash,
+        alert=_alert(current),
     )
 
 

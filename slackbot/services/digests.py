@@ -49,7 +49,7 @@ def digest_metadata(digest_id: int) -> dict[str, Any]:
 
 
 def _rows(views: list[MeetingView]) -> list[Row]:
-    return [Row(v.event_id, v.facts, v.decision) for v in views]
+    return [Row(v.event_id, v.facts, v.decision, v.bot) for v in views]
 
 
 class DigestService:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
+from slackbot.meetings.bot_life import BotLife
 from slackbot.meetings.decision import MeetingFacts
 from slackbot.meetings.rules import Policy, Rule, company_domains
-from storage.models import Meeting, Member
+from storage.models import Bot, Meeting, Member
 
 
 class WorkspaceRules(Protocol):
@@ -46,3 +47,25 @@ def policy_for(*, member: Member, emails: Iterable[str], workspace: WorkspaceRul
         workspace_keywords=tuple(workspace.excluded_keywords or ()) if workspace else (),
         company=company_domains(emails, workspace.domains if workspace else ()),
     )
+
+
+def life_of(bot: Bot | None) -> BotLife:
+    if bot is None:
+        return BotLife()
+    return BotLife(
+        phase=bot.phase,
+        phase_at=bot.phase_at,
+        code=bot.code,
+        reason_code=bot.reason_code,
+        sub_code=bot.sub_code,
+        recorded=bot.recorded,
+        recording=bot.recording,
+        recording_sub_code=bot.recording_sub_code,
+        transcript=bot.transcript,
+    )
+
+
+def store_life(bot: Bot, life: BotLife) -> None:
+    bot.phase, bot.phase_at, bot.code = life.phase, life.phase_at, life.code
+    bot.reason_code, bot.sub_code, bot.recorded = life.reason_code, life.sub_code, life.recorded
+    bot.recording, bot.recording_sub_code, bot.transcript = life.recording, life.recording_sub_code, life.transcript

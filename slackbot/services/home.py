@@ -122,7 +122,7 @@ class HomeService:
         for v in views:
             if v.decision.state in (BotState.DECLINED, BotState.ENDED):
                 continue
-            days.setdefault(local_day(v.facts.start_time, tz), []).append(Row(v.event_id, v.facts, v.decision))
+            days.setdefault(local_day(v.facts.start_time, tz), []).append(Row(v.event_id, v.facts, v.decision, v.bot))
         return attention, sorted(days.items())
 
     async def refresh_due(self) -> int:

@@ -10,9 +10,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from slackbot.meetings.bot_life import BotShown
 from slackbot.meetings.decision import Choice, Decision, MeetingFacts, decide
-from slackbot.services.from_rows import facts_of, policy_for
-from storage import meetings, policies
+from slackbot.services.from_rows import facts_of, life_of, policy_for
+from storage import bots, meetings, policies
 from storage.models import Meeting, Member, SeriesChoice
 
 
@@ -22,6 +23,11 @@ class MeetingView:
     facts: MeetingFacts
     decision: Decision
     is_new: bool
+    bot: BotShown | None = None
+
+
+# The name rows show for the bot when the workspace set none (the operator's BOT_NAME is the bot's real default).
+ROW_BOT_NAME = "Your bot"
 
 
 async def views_of(
@@ -43,6 +49,8 @@ async def views_of(
         exclude_user_id=member.slack_user_id,
     )
     policy = policy_for(member=member, emails=[c.email for c in member.connections], workspace=workspace)
+    known_bots = await bots.bots_by_ids(session, sorted({m.bot_id for m in rows if m.bot_id}))
+    bot_name = workspace.bot_name if workspace and workspace.bot_name else ROW_BOT_NAME
     views = []
     for meeting in rows:
         decision = decide(
@@ -53,5 +61,11 @@ async def views_of(
             series_choice=series.get(meeting.series_id) if meeting.series_id else None,
             policy=policy,
         )
-        views.append(MeetingView(meeting.recall_event_id, facts_of(meeting), decision, meeting.is_new))
+        bot = known_bots.get(meeting.bot_id) if meeting.bot_id else None
+        shown = (
+            BotShown(life_of(bot), bot_name, removable=bot.scheduled_by == member.slack_user_id)
+            if bot is not None and bot.phase is not None
+            else None
+        )
+        views.append(MeetingView(meeting.recall_event_id, facts_of(meeting), decision, meeting.is_new, shown))
     return views

@@ -45,6 +45,8 @@ class WorkspaceSettings:
     domains: tuple[str, ...]
     enforce_external: bool
     bot_name: str | None
+    consent_enabled: bool = True
+    consent_text: str | None = None  # None: the default notice
 
 
 class TooMany(Exception):
@@ -185,6 +187,8 @@ class PolicyService:
             tuple(workspace.domains or ()),
             workspace.enforce_external,
             workspace.bot_name,
+            workspace.consent_enabled,
+            workspace.consent_text,
         )
 
     async def set_workspace_rule(self, team_id: str, rule: Rule) -> Change:
@@ -239,6 +243,17 @@ class PolicyService:
         async with self._db.transaction() as session:
             workspace = await policies.workspace_policy_for_update(session, team_id)
             workspace.bot_name = name
+
+    async def set_consent(
+        self, team_id: str, *, enabled: bool, text: str | None = None, keep_text: bool = True
+    ) -> None:
+        """The notice bots post in the meeting's chat when they join: on or off, and its text (None: the default;
+        ``keep_text``: leave the text as it is). Bots already scheduled keep the notice they were given."""
+        async with self._db.transaction() as session:
+            workspace = await policies.workspace_policy_for_update(session, team_id)
+            workspace.consent_enabled = enabled
+            if not keep_text:
+                workspace.consent_text = text
 
     async def _change_workspace(self, team_id: str, apply: Callable[[WorkspacePolicy], None]) -> Change:
         now = self._clock()

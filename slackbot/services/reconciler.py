@@ -23,6 +23,7 @@ from slackbot.blocks.digests import Row, reminder_message
 from slackbot.blocks.meeting import meeting_message
 from slackbot.blocks.text import Message
 from slackbot.meetings.attention import HOME_DAYS, Notify
+from slackbot.meetings.bot_life import BotShown
 from slackbot.meetings.decision import Choice, Decision, MeetingFacts, decide
 from slackbot.meetings.plan import (
     BotStep,
@@ -36,7 +37,8 @@ from slackbot.meetings.plan import (
 )
 from slackbot.meetings.rules import Policy
 from slackbot.requester import Requester
-from slackbot.services.from_rows import facts_of, policy_for
+from slackbot.services.bot_config import BotSetup, bot_config
+from slackbot.services.from_rows import facts_of, life_of, policy_for
 from slackbot.slack.gateway import (
     CLOCK_SKEW_SECONDS,
     SLACK_FAILURES,
@@ -47,11 +49,12 @@ from slackbot.slack.gateway import (
     outcome_unknown,
     slack_error_name,
 )
-from storage import digests, leases, members, policies
+from slackbot.words import bot_status as bot_words
+from storage import bots, digests, leases, members, policies
 from storage import meetings as repo
 from storage.connections import DISCONNECTED
 from storage.db import Database
-from storage.lifecycle import ReconcileStatus
+from storage.lifecycle import AlertStatus, BotPhase, ReconcileStatus
 from storage.models import Meeting
 
 logger = logging.getLogger(__name__)
@@ -130,6 +133,7 @@ class Outcome:
     decision: Decision  # what the member sees now
     error: RecallError | None = None  # Recall refused the click; nothing was changed
     refused: bool = False  # the meeting can no longer be acted on (ended, cancelled, declined, no link)
+    bot_started: bool = False  # ... because its bot already set off for the call
     deferred: bool = False  # another process is acting on the meeting; it picks the change up
     # Colleagues' meetings whose message changes because our bot came or went (marked PENDING).
     colleagues: tuple[str, ...] = ()
@@ -156,6 +160,8 @@ class _Snapshot:
     version: int
     home_open_since: datetime | None
     post_sent_at: datetime | None  # a first DM left then and was never recorded (see `_find_unconfirmed`)
+    bot: BotShown | None  # the meeting's bot, once Recall said where it is
+    setup: BotSetup  # what a bot scheduled now is told (metadata, transcript, consent notice)
     noted_at: float | None = None  # Unix time this run's claim noted as the first DM's (see `POST_WINDOW`)
 
 
@@ -173,10 +179,10 @@ def retry_after_of(exc: BaseException) -> timedelta | None:
     return None
 
 
-def _refuses(before: Decision, click: Click) -> bool:
-    """A click that cannot change the meeting: it ended, was cancelled or declined, has no link, or workspace
-    policy records it and members may not skip it."""
-    return not before.actionable or (before.locked and click.choice is not Choice.SCHEDULE)
+def _refuses(before: Decision, click: Click, *, bot_started: bool = False) -> bool:
+    """A click that cannot change the meeting: it ended, was cancelled or declined, has no link, its bot already
+    set off for the call, or workspace policy records it and members may not skip it."""
+    return not before.actionable or bot_started or (before.locked and click.choice is not Choice.SCHEDULE)
 
 
 class Reconciler:
@@ -188,12 +194,15 @@ class Reconciler:
         gateway: SlackGateway,
         bot_name: str,
         lease: timedelta = leases.DEFAULT_LEASE,
+        transcript_provider: str | None = None,
     ) -> None:
         self._db = db
         self._recall = recall
         self._gateway = gateway
         self._bot_name = bot_name
         self._lease = lease
+        # Recall's transcription provider every bot is scheduled with (None: no transcript).
+        self._transcript_provider = transcript_provider
 
     async def run(
         self,
@@ -230,9 +239,10 @@ class Reconciler:
     ) -> Outcome:
         snapshot, claimed = await self._read(event_id, now=now, click=click, only_if_due=only_if_due)
         before = self._decide(snapshot, snapshot.stored_choice, now)
-        refused = click is not None and _refuses(before, click)
+        started = snapshot.current.bot_started
+        refused = click is not None and _refuses(before, click, bot_started=started)
         if not claimed:
-            return Outcome(before, refused=refused, deferred=True)
+            return Outcome(before, refused=refused, bot_started=refused and started, deferred=True)
         clicked = click is not None and not refused
         choice = click.choice if clicked and click is not None else snapshot.stored_choice
         lane = Lane.MEMBER if click is not None else Lane.BACKGROUND
@@ -241,8 +251,9 @@ class Reconciler:
             decision = self._decide(snapshot, choice, now)
             message = self._render(snapshot, decision)
             steps = plan(snapshot.current, decision, digest=message.digest(), now=now)
+            bot_id: str | None = None
             try:
-                await self._bot(snapshot, steps)
+                bot_id = await self._bot(snapshot, steps)
             except RecallError as exc:
                 logger.warning(
                     "meetings.bot_call_failed",
@@ -270,6 +281,7 @@ class Reconciler:
             # A first DM found in Slack is the meeting's message whatever this run does with it.
             sent, settlement, delivered = found, steps.settlement, True
             left = _Left()
+            alerted = False
             if unconfirmed is not None:
                 # Whether Slack took the first DM is still unknown: nothing is sent until it is known.
                 settlement = retry_later(snapshot.current, now=now, not_before=retry_after_of(unconfirmed))
@@ -278,8 +290,10 @@ class Reconciler:
                 try:
                     sent = await self._send(snapshot, steps.message, message, lane, left) or sent
                     if steps.reminder is MessageStep.UPDATE and snapshot.reminder is not None:
-                        reminder = reminder_message(Row(event_id, snapshot.facts, decision))
+                        reminder = reminder_message(Row(event_id, snapshot.facts, decision, snapshot.bot))
                         await self._gateway.update(snapshot.owner, snapshot.reminder, reminder, lane=lane)
+                    if steps.alert is MessageStep.POST:
+                        alerted = await self._alert(snapshot, lane)
                 except SLACK_FAILURES as exc:
                     logger.warning(
                         "meetings.slack_failed", extra={"recall_event_id": event_id, "error": slack_error_name(exc)}
@@ -297,6 +311,8 @@ class Reconciler:
             settlement=settlement,
             now=now,
             first_post_unknown=unconfirmed is not None or left.unanswered,
+            bot_id=bot_id,
+            alerted=alerted,
         )
         colleagues: tuple[str, ...] = ()
         if steps.scheduled_key != snapshot.current.scheduled_key:
@@ -307,7 +323,13 @@ class Reconciler:
                         session, team_id=snapshot.owner.team_id, keys=keys, except_event_id=event_id, now=now
                     )
                 )
-        return Outcome(decision, refused=refused, colleagues=colleagues, changed_meanwhile=changed_meanwhile)
+        return Outcome(
+            decision,
+            refused=refused,
+            bot_started=refused and started,
+            colleagues=colleagues,
+            changed_meanwhile=changed_meanwhile,
+        )
 
     # ---- steps ------------------------------------------------------------------------------------------------
 
@@ -349,6 +371,19 @@ class Reconciler:
                 if meeting.reminder_channel_id and meeting.reminder_ts
                 else None
             )
+            bot_name = workspace.bot_name if workspace and workspace.bot_name else self._bot_name
+            bot_row = await bots.get_bot(session, meeting.bot_id) if meeting.bot_id else None
+            life = life_of(bot_row)
+            shown = (
+                BotShown(life, bot_name, removable=bot_row.scheduled_by == member.slack_user_id)
+                if bot_row is not None and life.started
+                else None
+            )
+            sharing = (
+                await repo.event_ids_sharing_key(session, team_id=member.team_id, key=meeting.current_key)
+                if meeting.current_key
+                else []
+            )
             snapshot = _Snapshot(
                 event_id=event_id,
                 member_id=member.id,
@@ -359,7 +394,7 @@ class Reconciler:
                 stored_choice=Choice(meeting.choice) if meeting.choice else None,
                 series_choice=Choice(series) if series else None,
                 policy=policy_for(member=member, emails=[connection.email], workspace=workspace),
-                bot_name=(workspace.bot_name if workspace and workspace.bot_name else self._bot_name),
+                bot_name=bot_name,
                 current=Current(
                     current_key=meeting.current_key,
                     scheduled_key=meeting.scheduled_key,
@@ -372,12 +407,27 @@ class Reconciler:
                     notify=Notify(member.notify) if member.notify in Notify._value2member_map_ else Notify.EACH,
                     reminder_posted=reminder is not None,
                     reachable=member.active,
+                    bot_started=life.started,
+                    bot_waiting=life.phase is BotPhase.WAITING,
+                    alert_sent=meeting.admit_alert is not AlertStatus.NONE,
+                    bot_news=life.recording_ready or life.nothing_recorded,
                 ),
                 posted=posted,
                 reminder=reminder,
                 home_open_since=member.home_opened_at,
                 version=meeting.version,
                 post_sent_at=meeting.post_sent_at if meeting.message_ts is None else None,
+                bot=shown,
+                setup=BotSetup(
+                    team_id=member.team_id,
+                    user_id=member.slack_user_id,
+                    event_ids=tuple(dict.fromkeys([event_id, *sharing])),
+                    bot_name=bot_name,
+                    member_label=connection.email,
+                    transcript_provider=self._transcript_provider,
+                    consent=workspace.consent_enabled if workspace else True,
+                    consent_text=workspace.consent_text if workspace else None,
+                ),
             )
             claimed = await repo.claim_meeting(
                 session, event_id, owner=leases.PROCESS_ID, lease=self._lease, now=now, only_if_due=only_if_due
@@ -390,7 +440,7 @@ class Reconciler:
             if not claimed and click is not None:
                 # Another process is acting on it: leave the click for that run to pick up.
                 before = self._decide(snapshot, snapshot.stored_choice, now)
-                if not _refuses(before, click):
+                if not _refuses(before, click, bot_started=life.started):
                     meeting.choice = click.choice.value if click.choice else None
                     repo.mark_pending(meeting, now=now)
         return snapshot, claimed
@@ -406,25 +456,35 @@ class Reconciler:
         )
 
     def _render(self, snapshot: _Snapshot, decision: Decision) -> Message:
-        return meeting_message(snapshot.facts, decision, event_id=snapshot.event_id)
+        return meeting_message(snapshot.facts, decision, event_id=snapshot.event_id, bot=snapshot.bot)
 
-    async def _bot(self, snapshot: _Snapshot, steps: Plan) -> None:
+    async def _bot(self, snapshot: _Snapshot, steps: Plan) -> str | None:
+        """Carry out the bot step; returns the id of the bot Recall scheduled (None: none scheduled now)."""
         if steps.bot is BotStep.SCHEDULE and steps.key is not None:
-            await self._recall.schedule_bot(
-                snapshot.event_id, deduplication_key=steps.key, bot_config=self._bot_config(snapshot)
+            event = await self._recall.schedule_bot(
+                snapshot.event_id, deduplication_key=steps.key, bot_config=bot_config(snapshot.setup)
             )
             logger.info("meetings.bot_scheduled", extra={"recall_event_id": snapshot.event_id})
-        elif steps.bot is BotStep.UNSCHEDULE:
+            return next((b.bot_id for b in event.bots if b.deduplication_key == steps.key), None)
+        if steps.bot is BotStep.UNSCHEDULE:
             await self._recall.unschedule_bot(snapshot.event_id)
             logger.info("meetings.bot_unscheduled", extra={"recall_event_id": snapshot.event_id})
+        return None
 
-    def _bot_config(self, snapshot: _Snapshot) -> dict[str, Any]:
-        owner = snapshot.owner
-        # Recall's metadata holds strings only; it ties the bot back to the member who asked for it.
-        return {
-            "bot_name": snapshot.bot_name,
-            "metadata": {"slack_team_id": owner.team_id, "slack_user_id": owner.user_id, "source": "recall-slackbot"},
-        }
+    async def _alert(self, snapshot: _Snapshot, lane: Lane) -> bool:
+        """The bot waits to be admitted: one DM that notifies the member now. Claimed before it is sent, so a
+        crash in between loses it rather than sending it twice (the meeting's message says so too)."""
+        async with self._db.transaction() as session:
+            if not await repo.claim_admit_alert(session, snapshot.event_id):
+                return False
+        text = bot_words.waiting_room_alert(snapshot.facts.title, bot_name=snapshot.bot_name)
+        try:
+            await self._gateway.post_dm(snapshot.owner, Message(text=text), channel=snapshot.dm_channel, lane=lane)
+        except BaseException:
+            async with self._db.transaction() as session:
+                await repo.release_admit_alert(session, snapshot.event_id)
+            raise
+        return True
 
     async def _find_unconfirmed(
         self, snapshot: _Snapshot, lane: Lane
@@ -511,6 +571,8 @@ class Reconciler:
         settlement: Settlement,
         now: datetime,
         first_post_unknown: bool = False,
+        bot_id: str | None = None,
+        alerted: bool = False,
     ) -> bool:
         """Write what happened; settle only if nothing changed meanwhile. Returns whether something did.
         ``digest``: what the member now sees of the meeting (None: a message could not be brought in line).
@@ -528,6 +590,15 @@ class Reconciler:
                 meeting.choice = choice.value if choice else None
             if steps.scheduled_key != snapshot.current.scheduled_key:
                 meeting.scheduled_key = steps.scheduled_key
+            if steps.bot is BotStep.UNSCHEDULE:
+                meeting.bot_id = None
+            elif bot_id is not None:
+                meeting.bot_id = bot_id
+                await bots.remember_bot(
+                    session, bot_id=bot_id, team_id=snapshot.owner.team_id, scheduled_by=snapshot.owner.user_id
+                )
+            if alerted:
+                meeting.admit_alert = AlertStatus.SENT
             if sent is not None:
                 meeting.channel_id, meeting.message_ts = sent.channel, sent.ts
             if not first_post_unknown:

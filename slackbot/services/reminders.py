@@ -114,7 +114,7 @@ class ReminderService:
             if found is not None:
                 await self._record(event_id, found)
                 return True
-        message = reminder_message(Row(view.event_id, view.facts, view.decision))
+        message = reminder_message(Row(view.event_id, view.facts, view.decision, view.bot))
         left: list[str] = []
         claimed_at = now
 

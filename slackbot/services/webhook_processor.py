@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from recall.bot_events import BOT_EVENT_TYPES, parse_bot_event
 from recall.models import parse_timestamp
+from slackbot.services.bot_webhooks import BotWebhooks
 from slackbot.services.calendar_status import CalendarStatusService
 from slackbot.services.calendar_sync import CLOCK_MARGIN, CalendarSyncer
 from storage import connections, leases
@@ -23,7 +25,8 @@ from storage.models import WebhookDelivery, utcnow
 
 logger = logging.getLogger(__name__)
 
-HANDLED_EVENTS = frozenset({"calendar.update", "calendar.sync_events"})
+CALENDAR_EVENTS = frozenset({"calendar.update", "calendar.sync_events"})
+HANDLED_EVENTS = CALENDAR_EVENTS | BOT_EVENT_TYPES
 # Webhooks that arrive together (one per calendar) share one listing; wait this long for stragglers.
 DEFAULT_DEBOUNCE = timedelta(milliseconds=300)
 # ... but never for longer than this after the first of them arrived, so a steady stream of webhooks cannot starve
@@ -43,6 +46,8 @@ class DeliveryProcessor:
         db: Database,
         status: CalendarStatusService,
         syncer: CalendarSyncer,
+        bots: BotWebhooks | None = None,
+        follow: Callable[[list[str]], Awaitable[object]] | None = None,
         debounce: timedelta = DEFAULT_DEBOUNCE,
         lease: timedelta = leases.DEFAULT_LEASE,
         clock: Callable[[], datetime] = utcnow,
@@ -53,6 +58,9 @@ class DeliveryProcessor:
         self._db = db
         self._status = status
         self._syncer = syncer
+        # Bot webhooks change meetings' messages: ``follow`` acts on those meetings, once for a batch.
+        self._bots = bots
+        self._follow = follow
         self._clock = clock
         self._debounce = debounce.total_seconds()
         self._wake = asyncio.Event()
@@ -185,14 +193,19 @@ class DeliveryProcessor:
                 except Exception:
                     logger.warning("webhooks.batch_failed", extra={"count": len(listings)})
                     rest = listings + rest  # one by one, so a bad one fails alone
+            touched: list[str] = []
             for delivery in rest:
-                await self._process(delivery)
+                touched += await self._process(delivery)
+        if touched and self._follow is not None:
+            await self._follow(list(dict.fromkeys(touched)))
         return len(batch)
 
-    async def _process(self, delivery: WebhookDelivery) -> None:
+    async def _process(self, delivery: WebhookDelivery) -> list[str]:
+        """Handle one delivery; returns the meetings it changed."""
         error: str | None = None
+        touched: list[str] = []
         try:
-            await self._handle(delivery)
+            touched = await self._handle(delivery)
         except Exception as exc:
             logger.exception("webhooks.delivery_failed", extra={"delivery_id": delivery.id})
             error = type(exc).__name__
@@ -202,18 +215,25 @@ class DeliveryProcessor:
             )
         if status is DeliveryStatus.ABANDONED:
             logger.error("webhooks.delivery_abandoned", extra={"delivery_id": delivery.id, "error": error})
+        return touched
 
-    async def _handle(self, delivery: WebhookDelivery) -> None:
+    async def _handle(self, delivery: WebhookDelivery) -> list[str]:
         payload = json.loads(delivery.payload)
         data = payload.get("data") or {}
+        if delivery.event_type in BOT_EVENT_TYPES:
+            event = parse_bot_event(delivery.event_type, data) if isinstance(data, dict) else None
+            if event is None or self._bots is None:
+                return []
+            return await self._bots.apply(event)
         calendar_id = data.get("calendar_id")
-        if delivery.event_type not in HANDLED_EVENTS or not isinstance(calendar_id, str):
-            return
+        if delivery.event_type not in CALENDAR_EVENTS or not isinstance(calendar_id, str):
+            return []
         if delivery.event_type == "calendar.update":
             await self._status.calendar_updated(calendar_id)
-            return
+            return []
         async with self._db.transaction() as session:
             await self._request_listings(session, [delivery])
+        return []
 
     async def _request_listings(self, session: AsyncSession, deliveries: list[WebhookDelivery]) -> None:
         """`calendar.sync_events`: each calendar's listing is due (coalesced with others), from no later than the

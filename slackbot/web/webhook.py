@@ -10,6 +10,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from recall.bot_events import BOT_EVENT_TYPES, parse_bot_event
 from recall.models import parse_timestamp
 from recall.webhooks import WebhookPayloadError, WebhookVerificationError, message_id, verify_webhook
 from slackbot.services.intake_lull import IntakeLull
@@ -52,6 +53,12 @@ def _problem(status: int, error: str) -> JSONResponse:
 
 def _shape_error(event: str, data: dict) -> str | None:
     """What is wrong with a handled event's `data`, or None."""
+    if event in BOT_EVENT_TYPES:
+        try:
+            parse_bot_event(event, data)
+        except WebhookPayloadError as exc:
+            return str(exc)
+        return None
     if not isinstance(data.get("calendar_id"), str) or not data["calendar_id"]:
         return "data.calendar_id must be a string"
     if event == "calendar.sync_events":

@@ -9,6 +9,7 @@ from slackbot.words.markup import clip, escape, sentence_case
 from slackbot.words.meetings import RULE_LABELS, rule_label
 
 MAX_BOT_NAME = 100
+MAX_CONSENT_TEXT = 400
 
 RULE_CHOICES = (
     "• `ask` — nothing is recorded unless you click *Schedule bot* (the default)\n"
@@ -33,7 +34,9 @@ ADMIN_USAGE = (
     "• `/recall admin domain add|remove <domain>` — more company domains for `internal` / `external`\n"
     "• `/recall admin enforce <external|none>` — record every meeting with outside attendees, for everyone\n"
     f"• `/recall admin bot-name <name>` — the name the bot joins with (1 to {MAX_BOT_NAME} characters; "
-    "`reset` for the default)"
+    "`reset` for the default)\n"
+    "• `/recall admin consent on|off|reset|<text>` — the notice the bot posts in the meeting's chat when it joins "
+    f"(on by default; `{{bot}}` and `{{member}}` in your text are filled in; at most {MAX_CONSENT_TEXT} characters)"
 )
 EXCLUDE_USAGE = (
     "• `/recall exclude` — list your excluded keywords\n"
@@ -139,6 +142,7 @@ def workspace_policy(
     enforce_external: bool,
     bot_name: str,
     bot_name_is_default: bool,
+    consent: str = "",
 ) -> str:
     rule_text = f"*{rule_label(rule)}*" if rule else f"*{RULE_LABELS[RuleKind.ASK]}* (not set)"
     domain_text = ", ".join(f"`{escape(d)}`" for d in domains) if domains else "none (each member's own domain counts)"
@@ -150,7 +154,8 @@ def workspace_policy(
         f"• {keywords_list(keywords, whose='Excluded')}\n"
         f"• Extra company domains: {domain_text}\n"
         f"• Enforcement: {enforce_text}\n"
-        f"• Bot name: {name_text}\n\n{ADMIN_USAGE}"
+        f"• Bot name: {name_text}\n"
+        f"• Consent notice in the meeting chat: {consent or 'on (the default wording)'}\n\n{ADMIN_USAGE}"
     )
 
 
@@ -255,3 +260,31 @@ def home_rule_changed(rule: Rule | None, summary: str) -> str:
     if rule is None:
         return f":white_check_mark: You now follow your workspace's default rule. {summary}"
     return rule_set(rule, summary)
+
+
+def consent_state(*, enabled: bool, text: str | None, example: str) -> str:
+    """How `/recall admin` shows the consent notice; ``example``: the notice as a bot would post it now."""
+    if not enabled:
+        return "*off*: bots join without posting a notice"
+    which = "your text" if text else "the default wording"
+    return f"*on* ({which}): “{escape(example)}”"
+
+
+def consent_set(*, enabled: bool, example: str) -> str:
+    if not enabled:
+        return (
+            ":white_check_mark: Bots will no longer post a recording notice in the meeting chat. Make sure people "
+            "know they're being recorded some other way (recording may need everyone's consent where you are). "
+            "Bots already scheduled keep their notice."
+        )
+    return (
+        f":white_check_mark: When it joins, the bot will post in the meeting chat: “{escape(example)}” "
+        "Bots already scheduled keep the notice they were given."
+    )
+
+
+CONSENT_USAGE = (
+    ":warning: Use `/recall admin consent on`, `off`, `reset` (the default wording) or "
+    f"`/recall admin consent <text>` (at most {MAX_CONSENT_TEXT} characters; `{{bot}}` and `{{member}}` are filled "
+    "in). Nothing was changed."
+)

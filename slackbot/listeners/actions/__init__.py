@@ -21,6 +21,9 @@ def register(app: AsyncApp, services: Services) -> None:
         app.action(action_id.value)(buttons.clicked)
     for action_id in (ActionId.RECORD_SERIES, ActionId.SKIP_SERIES, ActionId.UNDO_SERIES):
         app.action(action_id.value)(buttons.series_clicked)
+    app.action(ActionId.GET_RECORDING.value)(buttons.media_clicked)
+    app.action(ActionId.GET_TRANSCRIPT.value)(buttons.media_clicked)
+    app.action(ActionId.REMOVE_BOT.value)(buttons.remove_clicked)
     settings = HomeSettings(services)
     app.action(ActionId.HOME_RULE.value)(settings.rule_selected)
     app.action(ActionId.HOME_RULE_ACCEPTED.value)(settings.accepted_toggled)

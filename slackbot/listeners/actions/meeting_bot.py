@@ -9,10 +9,12 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from slackbot.ids import ActionId
+from slackbot.meetings.bot_life import MediaKind
 from slackbot.meetings.decision import Choice
 from slackbot.registry import Services
 from slackbot.requester import Requester
 from slackbot.services.reconciler import NotYourMeeting
+from slackbot.words import bot_status as bot_words
 from slackbot.words import explain_recall_error, explain_refused_choice
 from slackbot.words import meetings as words
 
@@ -21,6 +23,12 @@ SERIES_CHOICES: dict[str, Choice | None] = {
     ActionId.SKIP_SERIES.value: Choice.SKIP,
     ActionId.UNDO_SERIES.value: None,
 }
+
+MEDIA: dict[str, MediaKind] = {
+    ActionId.GET_RECORDING.value: MediaKind.RECORDING,
+    ActionId.GET_TRANSCRIPT.value: MediaKind.TRANSCRIPT,
+}
+REMOVE: dict[str, None] = {ActionId.REMOVE_BOT.value: None}
 
 CHOICES: dict[str, Choice | None] = {
     ActionId.SCHEDULE_BOT.value: Choice.SCHEDULE,
@@ -61,7 +69,9 @@ class MeetingButtons:
             requester=requester, event_id=event_id, choice=CHOICES[action_id]
         )
         text = None
-        if outcome.refused:
+        if outcome.bot_started:
+            text = bot_words.CHOICE_CLOSED
+        elif outcome.refused:
             locked = outcome.decision.locked
             text = words.ENFORCED_REFUSAL if locked else explain_refused_choice(outcome.decision.state)
         elif outcome.error is not None:
@@ -94,3 +104,29 @@ class MeetingButtons:
         )
         # The clicked occurrence first (its message changes under the member's eyes), then the others.
         await self._services.meetings.reconcile([event_id, *[m for m in marked if m != event_id]])
+
+    async def media_clicked(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond | None, requester: Requester
+    ) -> None:
+        """Get recording / Get transcript: a fresh download link for the clicking member only (ephemeral)."""
+        await ack()
+        try:
+            action_id, event_id = _clicked(body, MEDIA)
+        except NotYourMeeting:
+            text = bot_words.NOT_YOUR_RECORDING
+        else:
+            text = await self._services.bots.media_link(requester, event_id, MEDIA[action_id])
+        await self._answer(body, respond, requester, text)
+
+    async def remove_clicked(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond | None, requester: Requester
+    ) -> None:
+        """Remove bot: only the member who scheduled it makes it leave the call."""
+        await ack()
+        try:
+            _, event_id = _clicked(body, REMOVE)
+        except NotYourMeeting:
+            text = bot_words.REMOVE_NOT_YOURS
+        else:
+            text = await self._services.bots.remove(requester, event_id)
+        await self._answer(body, respond, requester, text)

@@ -18,10 +18,13 @@ from slackbot.meetings.rules import (
 )
 from slackbot.registry import Services
 from slackbot.requester import Requester
+from slackbot.services.bot_config import consent_notice
 from slackbot.services.policy import Change, TooMany
 from slackbot.words import policy as words
 
 BOT_NAME_MARKUP = frozenset("<>&*_~`|")
+# How `/recall admin` shows `{member}` in the consent notice (each bot names the member it was scheduled for).
+CONSENT_EXAMPLE_MEMBER = "ada@example.com"
 
 
 def parse_rule(args: list[str]) -> tuple[Rule | None, str | None]:
@@ -137,6 +140,11 @@ class PolicyCommands:
                     enforce_external=settings.enforce_external,
                     bot_name=settings.bot_name or default_name,
                     bot_name_is_default=settings.bot_name is None,
+                    consent=words.consent_state(
+                        enabled=settings.consent_enabled,
+                        text=settings.consent_text,
+                        example=self._consent_example(settings.consent_text, settings.bot_name),
+                    ),
                 ),
             )
         elif sub == "rule":
@@ -159,6 +167,8 @@ class PolicyCommands:
             await self._admin_list(respond, team, sub, args[1:], after)
         elif sub == "bot-name":
             await self._bot_name(respond, team, after)
+        elif sub == "consent":
+            await self._consent(respond, team, after)
         else:
             await self._reply(respond, words.unknown_admin(args[0]))
 
@@ -211,3 +221,31 @@ class PolicyCommands:
             return
         await self._services.policy.set_bot_name(team, name)
         await self._reply(respond, words.bot_name_set(name, default=False))
+
+    def _consent_example(self, text: str | None, bot_name: str | None) -> str:
+        name = bot_name or self._services.settings.bot_name
+        return consent_notice(text, bot_name=name, member=CONSENT_EXAMPLE_MEMBER)
+
+    async def _consent(self, respond: AsyncRespond, team: str, raw: str) -> None:
+        """`on`, `off`, `reset` (the default wording, on) or the admin's own text (on)."""
+        policy = self._services.policy
+        choice = raw.strip()
+        current = await policy.workspace_settings(team)
+        if choice.lower() in ("on", "off"):
+            enabled = choice.lower() == "on"
+            await policy.set_consent(team, enabled=enabled)
+            example = self._consent_example(current.consent_text, current.bot_name)
+            await self._reply(respond, words.consent_set(enabled=enabled, example=example))
+            return
+        if choice.lower() == "reset":
+            await policy.set_consent(team, enabled=True, text=None, keep_text=False)
+            example = self._consent_example(None, current.bot_name)
+            await self._reply(respond, words.consent_set(enabled=True, example=example))
+            return
+        if not choice or len(choice) > words.MAX_CONSENT_TEXT or has_control_characters(choice):
+            await self._reply(respond, words.CONSENT_USAGE)
+            return
+        await policy.set_consent(team, enabled=True, text=choice, keep_text=False)
+        await self._reply(
+            respond, words.consent_set(enabled=True, example=self._consent_example(choice, current.bot_name))
+        )
