@@ -114,7 +114,11 @@ def apply_status(life: BotLife, event: StatusEvent) -> BotLife:
         return life  # a code we do not show (ready, media_expired, analysis_done, one Recall added later)
     recorded = life.recorded or phase is BotPhase.RECORDING
     if not _moves_forward(life, phase, event.at):
-        return replace(life, recorded=recorded) if recorded != life.recorded else life
+        late = replace(life, recorded=recorded)
+        if life.finished and life.reason_code is None and event.code in EXPLAINED and event.sub_code:
+            # `call_ended` (why it left) arrived after `done`: the bot stays done, the reason is still news.
+            late = replace(late, reason_code=event.code, sub_code=event.sub_code)
+        return late if late != life else life
     reason_code, sub_code = life.reason_code, life.sub_code
     if event.code in EXPLAINED:
         if event.sub_code or reason_code is None:
