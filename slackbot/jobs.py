@@ -14,6 +14,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from slackbot.registry import Services
+from storage import bots as bots_repo
 from storage import digests as digests_repo
 from storage import meetings as meetings_repo
 from storage import oauth_states
@@ -72,10 +73,12 @@ async def refresh_profiles(services: Services) -> int:
 
 
 async def cleanup_old_rows(services: Services) -> int:
-    """Forget processed webhooks after a week, meetings a month after they ended, digests a week after."""
+    """Forget processed webhooks after a week, meetings a month after they ended (and their bots), digests a week
+    after."""
     removed = await services.processor.cleanup()
     async with services.db.transaction() as session:
         removed += await meetings_repo.delete_ended_meetings(session, before=utcnow() - timedelta(days=30))
+        removed += await bots_repo.delete_orphan_bots(session)
         removed += await digests_repo.delete_old_digests(session, before=utcnow() - timedelta(days=7))
     return removed
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Bot, Meeting
@@ -53,3 +53,11 @@ async def adopt_bot(session: AsyncSession, bot_id: str, *, team_id: str, event_i
         .execution_options(synchronize_session=False)
     )
     return sorted(row[0] for row in result)
+
+
+async def delete_orphan_bots(session: AsyncSession) -> int:
+    """Bots no meeting shows any more (their meetings were forgotten a month after they ended)."""
+    result = await session.execute(
+        delete(Bot).where(~Bot.bot_id.in_(select(Meeting.bot_id).where(Meeting.bot_id.is_not(None))))
+    )
+    return result.rowcount or 0

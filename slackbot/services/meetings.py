@@ -47,6 +47,9 @@ def _store(meeting: Meeting, event: CalendarEvent, *, owner_emails: frozenset[st
     meeting.organizer_is_self = facts.organizer_is_self
     meeting.attendee_domains = list(facts.attendee_domains)
     meeting.current_key = key_of(facts)
+    if meeting.scheduled_key and meeting.bot_id is None:
+        # Our schedule call's answer was lost (a crash): the listing names the bot.
+        meeting.bot_id = next((b.bot_id for b in event.bots if b.deduplication_key == meeting.scheduled_key), None)
     if meeting.scheduled_key and not bot_still_scheduled(event, meeting.scheduled_key):
         # Recall no longer has our bot (calendar disconnected, bot removed): schedule again if still wanted.
         meeting.scheduled_key = None

@@ -37,6 +37,9 @@ DEFAULT_DEBOUNCE = timedelta(milliseconds=300)
 MAX_GATHER = timedelta(seconds=1.3)
 # Deliveries claimed (and, for listings, settled) at once.
 BATCH_SIZE = 100
+# Meetings a bot webhook changed are acted on once the deliveries stored so far are all handled, so a burst of
+# statuses for one bot makes one message update, not one per status; a steady stream waits no longer than this.
+MAX_FOLLOW_WAIT = timedelta(seconds=2)
 
 
 class DeliveryProcessor:
@@ -68,6 +71,10 @@ class DeliveryProcessor:
         self._idle.set()
         self._listing: asyncio.Task[None] | None = None
         self._oldest_received: datetime | None = None
+        # Meetings bot webhooks changed, not acted on yet; since when; and the task acting on the previous lot.
+        self._touched: dict[str, None] = {}
+        self._touched_since: float | None = None
+        self._following: asyncio.Task[None] | None = None
 
     def kick(self) -> None:
         """A delivery was stored: process it soon."""
@@ -107,6 +114,7 @@ class DeliveryProcessor:
                         self._start_listing()
                         gathering_since, listed = None, True
                 handled = await batch
+                self._maybe_follow(drained=handled == 0)
                 if handled and gathering_since is None:
                     # From the moment the oldest of them arrived, not from when we got to it.
                     waited = (utcnow() - self._oldest_received).total_seconds() if self._oldest_received else 0.0
@@ -124,20 +132,22 @@ class DeliveryProcessor:
                     gathering_since, listed = None, True
                 if handled:
                     continue  # on with the backlog while the listing runs
-                if self._listing_running():
-                    await self._until_listing_done_or_woken()
+                if self._listing_running() or self._following_running():
+                    await self._until_done_or_woken()
                     continue
                 self._raise_if_listing_failed()
-                if not self._wake.is_set():
+                if not self._wake.is_set() and not self._touched:
                     return
         except asyncio.CancelledError:
             if batch is not None:
                 batch.cancel()
             if self._listing is not None:
                 self._listing.cancel()  # shutting down: the listing's lease lets another process take it over
+            if self._following is not None:
+                self._following.cancel()  # its meetings stay PENDING: the repair job acts on them
             raise
         finally:
-            if not self._wake.is_set() and not self._listing_running():
+            if not self._wake.is_set() and not self._listing_running() and not self._following_running():
                 self._idle.set()
 
     def _start_listing(self) -> None:
@@ -147,17 +157,42 @@ class DeliveryProcessor:
     def _listing_running(self) -> bool:
         return self._listing is not None and not self._listing.done()
 
+    def _following_running(self) -> bool:
+        return self._following is not None and not self._following.done()
+
+    def _maybe_follow(self, *, drained: bool) -> None:
+        """Act on the meetings bot webhooks changed: once nothing stored is left to handle (``drained``), or when
+        the first of them has waited MAX_FOLLOW_WAIT; one lot at a time."""
+        if not self._touched or self._follow is None or self._following_running():
+            return
+        assert self._touched_since is not None
+        waited = asyncio.get_running_loop().time() - self._touched_since
+        if not drained and waited < MAX_FOLLOW_WAIT.total_seconds():
+            return
+        event_ids = list(self._touched)
+        self._touched, self._touched_since = {}, None
+        self._following = asyncio.create_task(self._follow_up(event_ids))
+
+    async def _follow_up(self, event_ids: list[str]) -> None:
+        assert self._follow is not None
+        try:
+            await self._follow(event_ids)
+        except Exception:
+            # The meetings stay PENDING: the repair job acts on them.
+            logger.exception("webhooks.follow_failed", extra={"count": len(event_ids)})
+
     def _raise_if_listing_failed(self) -> None:
         """A finished listing's failure is raised (and logged by the caller) here, not lost."""
         listing, self._listing = self._listing, None
         if listing is not None:
             listing.result()
 
-    async def _until_listing_done_or_woken(self) -> None:
-        assert self._listing is not None
+    async def _until_done_or_woken(self) -> None:
+        """Until the listing or the follow-up finishes, or a webhook arrives."""
+        running = {task for task in (self._listing, self._following) if task is not None and not task.done()}
         woken = asyncio.ensure_future(self._wake.wait())
         try:
-            await asyncio.wait({self._listing, woken}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({*running, woken}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             woken.cancel()
 
@@ -193,11 +228,11 @@ class DeliveryProcessor:
                 except Exception:
                     logger.warning("webhooks.batch_failed", extra={"count": len(listings)})
                     rest = listings + rest  # one by one, so a bad one fails alone
-            touched: list[str] = []
             for delivery in rest:
-                touched += await self._process(delivery)
-        if touched and self._follow is not None:
-            await self._follow(list(dict.fromkeys(touched)))
+                for event_id in await self._process(delivery):
+                    if not self._touched:
+                        self._touched_since = asyncio.get_running_loop().time()
+                    self._touched[event_id] = None
         return len(batch)
 
     async def _process(self, delivery: WebhookDelivery) -> list[str]:

@@ -1,4 +1,4 @@
-"""A stateful fake of Recall.ai's Calendar V2 API, held to Recall's published OpenAPI contract.
+"""A stateful fake of Recall.ai's Calendar V2 API and bot lifecycle, held to Recall's published OpenAPI contract.
 
 Served on 127.0.0.1 (a free port) by ``http.server`` in a background thread. Every request and
 every 2xx response is checked with openapi-core against ``../shared/contracts/recall/openapi.json``
@@ -22,6 +22,21 @@ workspace; DELETE bot keeps a bot another event still shares; scheduling on an e
 400; deleting an event or a calendar removes its bots; a rescheduled event keeps its old bot
 (Recall does not move it). Marked "assumption" where the docs are silent.
 
+Bots (see ../shared/reference/recall-bots.md): a bot scheduled through Calendar V2 lives on through test
+helpers that record its status changes and recordings and return the webhook payloads Recall would send
+(``bot_status``, ``legacy_status``, ``play``, ``finish_recording``, ``fail_recording``, ``fail_transcript``,
+``expire_media``); each payload matches its schema in ``webhooks.json``. ``GET /api/v1/bot/{id}/`` renders the
+bot with freshly minted media URLs (``{base_url}/media/{token}``, valid ``media_url_ttl`` seconds on the fake's
+clock, like Recall's pre-signed S3 links); ``POST /api/v1/bot/{id}/leave_call/`` ends a bot in the call and
+queues the webhooks that follows for ``take_webhooks()``. ``GET /media/{token}`` is S3, not Recall: no contract,
+no API key (an ``Authorization`` header is refused as S3 refuses it), XML errors.
+
+The Bot schema needs two more repairs than contracts.py makes (applied here, on the fake's own copy, see
+``_bot_contract``): ``{"allOf": [{"$ref"}], "nullable": true}`` rejects null under openapi-core (same defect class
+as README patch 2; hits ``slack_team``, ``media_shortcuts.audio_mixed``, ``transcript.diarization``), and
+``BotEvent.sub_code`` / ``message`` are typed non-null strings though Recall sends null (webhooks.json types the
+same status object's fields ``["string", "null"]`` in ``bot.status_change``).
+
 Faults: ``fail_next(...)`` queues failures for matching requests; ``set_chaos(rate, seed=...)`` fails that share
 of API requests at random (5xx, 429, or a stalled connection dropped without a reply), always before any state
 changes.
@@ -31,6 +46,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 import math
 import random
@@ -44,12 +60,15 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+from openapi_core import OpenAPI
+from openapi_core.configurations import Config
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound, ServerNotFound
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_core.validation.request.exceptions import (
@@ -59,7 +78,7 @@ from openapi_core.validation.request.exceptions import (
 )
 from svix.webhooks import Webhook
 
-from tests.twins.contracts import load_recall_openapi, recall_x_throttles
+from tests.twins.contracts import recall_openapi_dict, recall_x_throttles
 
 GOOGLE = "google_calendar"
 OUTLOOK = "microsoft_outlook"
@@ -80,6 +99,45 @@ CHAOS_PREFIXES: tuple[str, ...] = ("/api/v2/", "/api/v1/bot")
 # Status recorded for (and returned by ``_handle`` for) a request dropped without any reply.
 DROPPED = 0
 _STALL_HEADER = "x-fake-recall-stall-seconds"
+
+# Bots: v1.11 status codes (one ``bot.<code>`` webhook each), the ones ``leave_call`` accepts, and the terminal ones.
+BOT_STATUS_CODES: tuple[str, ...] = (
+    "joining_call",
+    "in_waiting_room",
+    "in_call_not_recording",
+    "recording_permission_allowed",
+    "recording_permission_denied",
+    "in_call_recording",
+    "call_ended",
+    "done",
+    "fatal",
+)
+LEAVABLE_CODES: tuple[str, ...] = BOT_STATUS_CODES[:6]
+COMPLETED_CODES: tuple[str, ...] = ("call_ended", "done", "fatal")
+# webhooks.json types sub_code as a non-null string for these three events; used when a test gives none.
+DEFAULT_SUB_CODES: dict[str, str] = {
+    "call_ended": "timeout_exceeded_everyone_left",
+    "fatal": "bot_errored",
+    "recording_permission_denied": "zoom_local_recording_request_denied_by_host",
+}
+LEAVE_CALL_SUB_CODE = "bot_received_leave_call"
+# docs.recall.ai/reference/errors, "400 Error Message Reference".
+UNSTARTED_BOT_MESSAGE = "Cannot send a command to a bot which has not been started."
+COMPLETED_BOT_MESSAGE = "Cannot send a command to a bot which has completed(is shutting/has shut down/has errored)."
+RECORDING_STATUSES: tuple[str, ...] = ("processing", "done", "failed", "deleted")
+TRANSCRIPT_STATUSES: tuple[str, ...] = ("none", "processing", "done", "failed", "deleted")
+# Pre-signed media links: docs.recall.ai/docs/data-retention says they expire after 6 hours.
+MEDIA_PREFIX = "/media/"
+DEFAULT_MEDIA_URL_TTL = 6 * 3600.0
+DEFAULT_RETENTION_HOURS = 168  # SPEC's recording_config.retention default ({"type": "timed", "hours": 168})
+_ASYNC_PROVIDERS: tuple[str, ...] = (
+    "assembly_ai_async",
+    "deepgram_async",
+    "gladia_v2_async",
+    "recallai_async",
+    "rev_async",
+    "speechmatics_async",
+)
 
 
 # ---- records -----------------------------------------------------------------------------------
@@ -193,6 +251,28 @@ class _Event:
 
 
 @dataclass
+class _Recording:
+    """One recording of a bot (a start/stop cycle) with its mixed video and transcript artifacts."""
+
+    id: str
+    created_at: datetime
+    started_at: datetime
+    status: str  # RECORDING_STATUSES
+    status_sub_code: str | None
+    status_updated_at: datetime
+    transcript_status: str  # TRANSCRIPT_STATUSES; "none" = no transcript (its shortcut is null)
+    transcript_updated_at: datetime
+    metadata: dict[str, Any]
+    transcript_metadata: dict[str, Any]
+    completed_at: datetime | None = None
+    expires_at: datetime | None = None
+    video_mixed_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    transcript_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    participant_events_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    meeting_metadata_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass
 class _Bot:
     id: str
     deduplication_key: str
@@ -201,6 +281,31 @@ class _Bot:
     bot_config: dict[str, Any]
     event_ids: set[str]
     created_at: datetime
+    status_changes: list[dict[str, Any]] = field(default_factory=list)  # {code, sub_code, message, created_at}
+    recordings: list[_Recording] = field(default_factory=list)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        metadata = self.bot_config.get("metadata")
+        return dict(metadata) if isinstance(metadata, dict) else {}
+
+    @property
+    def last_code(self) -> str | None:
+        return self.status_changes[-1]["code"] if self.status_changes else None
+
+    def recording_config(self) -> dict[str, Any]:
+        config = self.bot_config.get("recording_config")
+        return config if isinstance(config, dict) else {}
+
+
+@dataclass
+class _MediaLink:
+    """A minted download URL: which artifact it serves and until when (the fake's clock)."""
+
+    bot_id: str
+    recording_id: str
+    kind: str  # video_mixed | transcript | transcript_provider | participant_events | speaker_timeline | participants
+    expires_at: datetime
 
 
 class _ApiError(Exception):
@@ -217,6 +322,10 @@ def _invalid(errors: dict[str, Any]) -> _ApiError:
 
 def _not_found() -> _ApiError:
     return _ApiError(404, {"detail": "Not found."})
+
+
+def _bad_command(code: str, message: str) -> _ApiError:
+    return _ApiError(400, {"code": code, "message": message, "errors": {}})
 
 
 # ---- time formatting ---------------------------------------------------------------------------
@@ -274,6 +383,61 @@ def meeting_platform_for(url: str | None) -> str | None:
         if re.search(pattern, host):
             return platform
     return None
+
+
+def meeting_url_object(url: str) -> dict[str, Any] | str:
+    """The structured ``meeting_url`` a Bot response carries for a link (the contract's ``MeetingUrl``).
+
+    Recall parses the link it was given; the contract has no shape for a link it does not recognise, so that one
+    is returned as is (and a response carrying it breaks the contract, as it should).
+    """
+    split = urlsplit(url)
+    path = split.path.strip("/")
+    query = parse_qs(split.query)
+    platform = meeting_platform_for(url)
+    if platform == "google_meet":
+        return {"meeting_id": path.split("/")[0], "platform": "google_meet"}
+    if platform == "zoom":
+        match = re.search(r"/(?:j|w|s|wc/join|wc)/(\d+)", split.path)
+        return {
+            "meeting_id": match[1] if match else path.rsplit("/", 1)[-1],
+            "meeting_password": _first(query, "pwd"),
+            "platform": "zoom",
+        }
+    if platform == "microsoft_teams":
+        join = re.search(r"/l/meetup-join/([^/]+)/([^/]+)", split.path)
+        meet = re.search(r"/meet/(\d+)", split.path)
+        try:
+            context = json.loads(_first(query, "context") or "{}")
+        except ValueError:
+            context = {}
+        if not isinstance(context, dict):
+            context = {}
+
+        def text(value: Any) -> str | None:
+            return value if isinstance(value, str) else None
+
+        return {
+            "meeting_id": meet[1] if meet else None,
+            "meeting_password": _first(query, "p"),
+            "organizer_id": text(context.get("Oid")),
+            "tenant_id": text(context.get("Tid")),
+            "message_id": unquote(join[2]) if join else None,
+            "thread_id": unquote(join[1]) if join else None,
+            "business_meeting_id": None,
+            "business_meeting_password": None,
+            "platform": "microsoft_teams_live" if split.hostname == "teams.live.com" else "microsoft_teams",
+        }
+    if platform == "webex":
+        subdomain = (split.hostname or "").split(".")[0]
+        mtid = _first(query, "MTID")
+        if mtid:
+            return {"meeting_subdomain": subdomain, "meeting_mtid": mtid, "meeting_path": path, "platform": "webex"}
+        room = path.rsplit("/", 1)[-1]
+        return {"meeting_subdomain": subdomain, "meeting_personal_room_id": room, "platform": "webex"}
+    if platform == "goto_meeting":
+        return {"meeting_id": path.rsplit("/", 1)[-1], "platform": "goto_meeting"}
+    return url
 
 
 def _letters(count: int) -> str:
@@ -339,7 +503,71 @@ _ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("/api/v2/calendar-events/", re.compile(r"^/api/v2/calendar-events/$")),
     ("/api/v2/calendar-events/{id}/", re.compile(r"^/api/v2/calendar-events/(?P<id>[^/]+)/$")),
     ("/api/v2/calendar-events/{id}/bot/", re.compile(r"^/api/v2/calendar-events/(?P<id>[^/]+)/bot/$")),
+    ("/api/v1/bot/{id}/", re.compile(r"^/api/v1/bot/(?P<id>[^/]+)/$")),
+    ("/api/v1/bot/{id}/leave_call/", re.compile(r"^/api/v1/bot/(?P<id>[^/]+)/leave_call/$")),
 )
+
+
+@cache
+def _bot_contract() -> dict[str, Any]:
+    """contracts.py's patched Recall spec plus two repairs to the schemas a Bot response uses (fake-local).
+
+    5. ``{"allOf": [{"$ref": X}], "nullable": true}`` rejects null under openapi-core (nullable without a type at
+       its own level), the same defect class as README patch 2: inline a copy of X that is nullable. Recall sends
+       null there (``slack_team`` of a non-Slack bot, ``media_shortcuts.audio_mixed`` when off, ...).
+    6. ``BotEvent.sub_code`` and ``message`` are typed as non-null strings, but Recall sends null for most codes
+       (its docs' examples, and webhooks.json's ``bot.status_change`` types the same status fields nullable).
+    Only the schemas reachable from ``Bot`` are touched; callers get the cached dict (read-only by convention).
+    """
+    spec = recall_openapi_dict("http://127.0.0.1")
+    schemas = spec["components"]["schemas"]
+    for name in sorted(_reachable_schemas(schemas, "Bot")):
+        schemas[name] = _inline_nullable_allofs(schemas[name], schemas, (name,))
+    for key in ("sub_code", "message"):
+        schemas["BotEvent"]["properties"][key]["nullable"] = True
+    return spec
+
+
+def _reachable_schemas(schemas: dict[str, Any], root: str) -> set[str]:
+    seen: set[str] = set()
+    pending = [root]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        pending.extend(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(schemas[name])))
+    return seen
+
+
+def _inline_nullable_allofs(node: Any, schemas: dict[str, Any], stack: tuple[str, ...]) -> Any:
+    if isinstance(node, dict):
+        parts = node.get("allOf")
+        if (
+            node.get("nullable") is True
+            and isinstance(parts, list)
+            and len(parts) == 1
+            and isinstance(parts[0], dict)
+            and set(parts[0]) == {"$ref"}
+        ):
+            name = str(parts[0]["$ref"]).rsplit("/", 1)[-1]
+            if name not in stack:
+                target = copy.deepcopy(schemas[name])
+                target.update({key: value for key, value in node.items() if key != "allOf"})
+                if isinstance(target.get("enum"), list) and None not in target["enum"]:
+                    target["enum"] = [*target["enum"], None]
+                return _inline_nullable_allofs(target, schemas, (*stack, name))
+        return {key: _inline_nullable_allofs(value, schemas, stack) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline_nullable_allofs(item, schemas, stack) for item in node]
+    return node
+
+
+def _load_openapi(server_url: str) -> OpenAPI:
+    """An openapi-core ``OpenAPI`` for the fake: ``_bot_contract()`` served at ``server_url`` (README patch 1:
+    built without the spec validator)."""
+    servers = [{"url": server_url.rstrip("/"), "description": "local Recall stand-in"}]
+    return OpenAPI.from_dict({**_bot_contract(), "servers": servers}, config=Config(spec_validator_cls=None))
 
 
 class FakeRecall:
@@ -354,6 +582,7 @@ class FakeRecall:
         auto_connect: bool = False,
         clock: Callable[[], datetime] | None = None,
         host: str = "127.0.0.1",
+        media_url_ttl: float = DEFAULT_MEDIA_URL_TTL,
     ) -> None:
         self.api_key = api_key
         self.page_size = page_size
@@ -380,6 +609,10 @@ class FakeRecall:
         self._thread: threading.Thread | None = None
         self._base_url: str | None = None
         self._openapi: Any = None
+        self.media_url_ttl = media_url_ttl  # seconds a minted download URL stays valid (fake's clock)
+        self.media_fetch_count = 0  # requests to /media/... (any outcome)
+        self._media: dict[str, _MediaLink] = {}
+        self._webhook_queue: list[dict[str, Any]] = []
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -396,7 +629,7 @@ class FakeRecall:
         server.daemon_threads = True
         host, port = server.server_address[:2]
         self._base_url = f"http://{host}:{port}"
-        self._openapi = load_recall_openapi(self._base_url)
+        self._openapi = _load_openapi(self._base_url)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="fake-recall", daemon=True
@@ -750,6 +983,110 @@ class FakeRecall:
             bot = self._bots.get(event.bot_id) if event.bot_id else None
             return self._bot_view(bot) if bot else None
 
+    def bot(self, bot_id: str) -> dict[str, Any]:
+        """A bot as ``GET /api/v1/bot/{id}/`` returns it (mints fresh media URLs, like the API)."""
+        with self._lock:
+            return self._render_bot(self._bot(bot_id))
+
+    # ---- test helpers: a bot's life (each returns the webhook payloads Recall would send) ------
+
+    def bot_status(self, bot_id: str, code: str, sub_code: str | None = None) -> dict[str, Any]:
+        """Record a status change and return its v1.11 ``bot.<code>`` payload.
+
+        ``code`` is one of ``BOT_STATUS_CODES``. ``call_ended``, ``fatal`` and ``recording_permission_denied``
+        always carry a sub_code (webhooks.json), so ``DEFAULT_SUB_CODES`` fills one in when none is given.
+        ``in_call_recording`` starts a recording (``processing``) unless one is already running; nothing but
+        ``finish_recording`` / ``fail_recording`` ends it.
+        """
+        with self._lock:
+            bot = self._bot(bot_id)
+            change = self._record_status(bot, code, sub_code)
+            return self._status_payload(bot, change)
+
+    def legacy_status(self, bot_id: str, code: str, sub_code: str | None = None) -> dict[str, Any]:
+        """Record a status change like ``bot_status`` and return the v1.10 ``bot.status_change`` payload
+        (``data.bot_id`` and ``data.status``; no metadata)."""
+        with self._lock:
+            bot = self._bot(bot_id)
+            change = self._record_status(bot, code, sub_code)
+            return self._legacy_payload(bot, change)
+
+    def play(self, bot_id: str, *codes: str) -> list[dict[str, Any]]:
+        """``bot_status`` for each code in turn (default sub_codes); the payloads in order."""
+        return [self.bot_status(bot_id, code) for code in codes]
+
+    def finish_recording(self, bot_id: str, *, transcript: bool = True) -> list[dict[str, Any]]:
+        """Complete the bot's running recording (its video is then downloadable; ``expires_at`` is set from
+        ``recording_config.retention``). With ``transcript`` its transcript is done too, even if none was
+        configured (an async transcript). Returns ``[recording.done]`` plus ``transcript.done`` when ``transcript``.
+        """
+        with self._lock:
+            bot = self._bot(bot_id)
+            recording = self._running_recording(bot)
+            now = self._tick()
+            recording.status, recording.status_sub_code, recording.status_updated_at = "done", None, now
+            recording.completed_at = now
+            recording.expires_at = self._expiry(bot, now)
+            payloads = [self._recording_payload("recording.done", bot, recording)]
+            if transcript:
+                recording.transcript_status, recording.transcript_updated_at = "done", now
+                payloads.append(self._recording_payload("transcript.done", bot, recording, transcript=True))
+            return payloads
+
+    def fail_recording(self, bot_id: str, sub_code: str | None = None) -> dict[str, Any]:
+        """Fail the bot's running recording (its video, and a transcript in progress, fail with it);
+        returns the ``recording.failed`` payload (``data.data.error`` is required there)."""
+        with self._lock:
+            bot = self._bot(bot_id)
+            recording = self._running_recording(bot)
+            now = self._tick()
+            recording.status, recording.status_sub_code, recording.status_updated_at = "failed", sub_code, now
+            recording.completed_at = now
+            if recording.transcript_status == "processing":
+                recording.transcript_status, recording.transcript_updated_at = "failed", now
+            error = {
+                "code": (sub_code or "internal_error").upper(),
+                "message": "The recording failed." if sub_code else "Internal server error occurred during recording",
+            }
+            return self._recording_payload("recording.failed", bot, recording, error=error)
+
+    def fail_transcript(self, bot_id: str) -> dict[str, Any]:
+        """Fail the transcript of the bot's latest recording whose transcript is not finished; returns the
+        ``transcript.failed`` payload."""
+        with self._lock:
+            bot = self._bot(bot_id)
+            pending = [r for r in bot.recordings if r.transcript_status in ("none", "processing")]
+            if not pending:
+                raise ValueError(f"bot {bot_id} has no recording with an unfinished transcript")
+            recording = pending[-1]
+            recording.transcript_status, recording.transcript_updated_at = "failed", self._tick()
+            return self._recording_payload("transcript.failed", bot, recording, transcript=True)
+
+    def expire_media(self, bot_id: str) -> list[dict[str, Any]]:
+        """Retention ran out: every recording's media is deleted (statuses ``deleted``, download URLs null, links
+        already handed out answer 403). Returns a ``recording.deleted`` payload per recording deleted."""
+        with self._lock:
+            bot = self._bot(bot_id)
+            payloads = []
+            for recording in bot.recordings:
+                if recording.status == "deleted":
+                    continue
+                now = self._tick()
+                recording.status, recording.status_sub_code, recording.status_updated_at = "deleted", None, now
+                if recording.transcript_status != "none":
+                    recording.transcript_status, recording.transcript_updated_at = "deleted", now
+                payloads.append(self._recording_payload("recording.deleted", bot, recording))
+            return payloads
+
+    def take_webhooks(self) -> list[dict[str, Any]]:
+        """Webhook payloads queued by API calls (``leave_call``), oldest first; the queue is emptied.
+
+        Helpers such as ``bot_status`` return their payloads instead of queueing them.
+        """
+        with self._lock:
+            queued, self._webhook_queue = self._webhook_queue, []
+            return queued
+
     # ---- test helpers: webhook payloads --------------------------------------------------------
 
     def sync_events_payload(self, calendar_id: str, *, last_updated_ts: datetime | None = None) -> dict[str, Any]:
@@ -821,9 +1158,11 @@ class FakeRecall:
             return
         bot.event_ids.discard(event.id)
         if not bot.event_ids:
-            del self._bots[bot.id]
             if self._dedup.get(bot.deduplication_key) == bot.id:
                 del self._dedup[bot.deduplication_key]
+            # Assumption: a bot that has started keeps its record (status history, recordings) at Recall.
+            if not bot.status_changes:
+                del self._bots[bot.id]
 
     @staticmethod
     def _platform_id(platform: str, series: str | None, start: datetime) -> str:
@@ -848,6 +1187,134 @@ class FakeRecall:
             "bot_config": json.loads(json.dumps(bot.bot_config)),
             "event_ids": sorted(bot.event_ids),
         }
+
+    def _bot(self, bot_id: str) -> _Bot:
+        bot = self._bots.get(bot_id)
+        if bot is None:
+            raise KeyError(f"no bot {bot_id!r} in FakeRecall")
+        return bot
+
+    def _record_status(self, bot: _Bot, code: str, sub_code: str | None) -> dict[str, Any]:
+        if code not in BOT_STATUS_CODES:
+            raise ValueError(f"code must be one of {BOT_STATUS_CODES}")
+        if sub_code is None:
+            sub_code = DEFAULT_SUB_CODES.get(code)
+        now = self._tick()
+        change = {"code": code, "sub_code": sub_code, "message": None, "created_at": now}
+        bot.status_changes.append(change)
+        if code == "in_call_recording" and not any(r.status == "processing" for r in bot.recordings):
+            config = bot.recording_config()
+            transcript = config.get("transcript")
+            transcript_config = transcript if isinstance(transcript, dict) else {}
+            bot.recordings.append(
+                _Recording(
+                    id=str(uuid.uuid4()),
+                    created_at=now,
+                    started_at=now,
+                    status="processing",
+                    status_sub_code=None,
+                    status_updated_at=now,
+                    transcript_status="processing" if isinstance(transcript, dict) else "none",
+                    transcript_updated_at=now,
+                    metadata=_string_map(config.get("metadata")),
+                    transcript_metadata=_string_map(transcript_config.get("metadata")),
+                )
+            )
+        return change
+
+    @staticmethod
+    def _running_recording(bot: _Bot) -> _Recording:
+        running = [r for r in bot.recordings if r.status == "processing"]
+        if not running:
+            raise ValueError(f"bot {bot.id} has no recording in progress (play in_call_recording first)")
+        return running[-1]
+
+    @staticmethod
+    def _expiry(bot: _Bot, completed_at: datetime) -> datetime | None:
+        retention = bot.recording_config().get("retention")
+        if isinstance(retention, dict) and retention.get("type") == "forever":
+            return None
+        hours = retention.get("hours") if isinstance(retention, dict) else None
+        if not isinstance(hours, int | float) or isinstance(hours, bool):
+            hours = DEFAULT_RETENTION_HOURS
+        return completed_at + timedelta(hours=hours)
+
+    def _mint(self, bot: _Bot, recording: _Recording, kind: str) -> str:
+        """A fresh pre-signed-style URL for one artifact, valid ``media_url_ttl`` seconds from now."""
+        token = secrets.token_urlsafe(24)
+        self._media[token] = _MediaLink(
+            bot_id=bot.id,
+            recording_id=recording.id,
+            kind=kind,
+            expires_at=self.now() + timedelta(seconds=self.media_url_ttl),
+        )
+        return f"{self.base_url}{MEDIA_PREFIX}{token}"
+
+    # ---- webhook payloads (bots) ---------------------------------------------------------------
+
+    @staticmethod
+    def _bot_ref(bot: _Bot) -> dict[str, Any]:
+        return {"id": bot.id, "metadata": json.loads(json.dumps(bot.metadata))}
+
+    def _status_payload(self, bot: _Bot, change: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "event": f"bot.{change['code']}",
+            "data": {
+                "data": {
+                    "code": change["code"],
+                    "sub_code": change["sub_code"],
+                    "updated_at": change["created_at"].isoformat(),
+                },
+                "bot": self._bot_ref(bot),
+            },
+        }
+
+    @staticmethod
+    def _legacy_payload(bot: _Bot, change: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "event": "bot.status_change",
+            "data": {
+                "bot_id": bot.id,
+                "status": {
+                    "code": change["code"],
+                    "created_at": change["created_at"].isoformat(),
+                    "sub_code": change["sub_code"],
+                    "message": change["message"],
+                },
+            },
+        }
+
+    def _recording_payload(
+        self,
+        event: str,
+        bot: _Bot,
+        recording: _Recording,
+        *,
+        transcript: bool = False,
+        error: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        if transcript:
+            status: dict[str, Any] = {
+                "code": recording.transcript_status,
+                "sub_code": None,
+                "updated_at": recording.transcript_updated_at.isoformat(),
+            }
+        else:
+            status = {
+                "code": recording.status,
+                "sub_code": recording.status_sub_code,
+                "updated_at": recording.status_updated_at.isoformat(),
+            }
+        if error is not None:
+            status["error"] = dict(error)
+        data: dict[str, Any] = {
+            "data": status,
+            "bot": self._bot_ref(bot),
+            "recording": {"id": recording.id, "metadata": dict(recording.metadata)},
+        }
+        if transcript:
+            data["transcript"] = {"id": recording.transcript_id, "metadata": dict(recording.transcript_metadata)}
+        return {"event": event, "data": data}
 
     # ---- rendering -----------------------------------------------------------------------------
 
@@ -902,6 +1369,105 @@ class FakeRecall:
             "bots": bots,
         }
 
+    def _render_bot(self, bot: _Bot) -> dict[str, Any]:
+        """The contract's ``Bot``; every call mints new download URLs for the media that is done."""
+        config = bot.bot_config
+        bot_name = config.get("bot_name")
+        return {
+            "id": bot.id,
+            "meeting_url": meeting_url_object(bot.meeting_url),
+            "bot_name": bot_name if isinstance(bot_name, str) else "Meeting Notetaker",
+            # "Once a bot has joined a call, its join_at will be cleared" (the spec).
+            "join_at": None if bot.status_changes else _drf_time(bot.start_time),
+            "metadata": json.loads(json.dumps(bot.metadata)),
+            "status_changes": [
+                {
+                    "code": change["code"],
+                    "sub_code": change["sub_code"],
+                    "message": change["message"],
+                    "created_at": _drf_time(change["created_at"]),
+                }
+                for change in bot.status_changes
+            ],
+            "recordings": [self._render_recording(bot, recording) for recording in bot.recordings],
+            "calendar_meetings": [],  # Calendar V1 only
+            "slack_team": None,
+        }
+
+    def _render_recording(self, bot: _Bot, recording: _Recording) -> dict[str, Any]:
+        done = recording.status == "done"
+
+        def status(code: str, sub_code: str | None, updated_at: datetime) -> dict[str, Any]:
+            return {"code": code, "sub_code": sub_code, "updated_at": _drf_time(updated_at)}
+
+        def artifact(artifact_id: str, data: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "id": artifact_id,
+                "created_at": _drf_time(recording.created_at),
+                "status": status(recording.status, None, recording.status_updated_at),
+                "metadata": {},
+                "data": data,
+            }
+
+        def url(kind: str, ready: bool) -> str | None:
+            return self._mint(bot, recording, kind) if ready else None
+
+        transcript: dict[str, Any] | None = None
+        if recording.transcript_status != "none":
+            ready = recording.transcript_status == "done"
+            configured = bot.recording_config().get("transcript")
+            configured = configured if isinstance(configured, dict) else {}
+            provider: dict[str, Any] = dict.fromkeys(_ASYNC_PROVIDERS)
+            chosen = configured.get("provider")
+            # No transcript configured but one made: an async one, as after create_transcript.
+            provider.update(json.loads(json.dumps(chosen)) if isinstance(chosen, dict) else {"recallai_async": {}})
+            diarization = configured.get("diarization")
+            transcript = {
+                "id": recording.transcript_id,
+                "created_at": _drf_time(recording.created_at),
+                "status": status(recording.transcript_status, None, recording.transcript_updated_at),
+                "metadata": dict(recording.transcript_metadata),
+                "data": {
+                    "download_url": url("transcript", ready),
+                    "provider_data_download_url": url("transcript_provider", ready),
+                },
+                "diarization": (
+                    json.loads(json.dumps(diarization))
+                    if isinstance(diarization, dict)
+                    else {"use_separate_streams_when_available": False}
+                ),
+                "provider": provider,
+            }
+        titles = [self._events[e].title for e in sorted(bot.event_ids) if e in self._events]
+        return {
+            "id": recording.id,
+            "created_at": _drf_time(recording.created_at),
+            "started_at": _drf_time(recording.started_at),
+            "completed_at": _drf_time(recording.completed_at) if recording.completed_at else None,
+            "expires_at": _drf_time(recording.expires_at) if recording.expires_at else None,
+            "status": status(recording.status, recording.status_sub_code, recording.status_updated_at),
+            "metadata": dict(recording.metadata),
+            "media_shortcuts": {
+                "video_mixed": {
+                    **artifact(recording.video_mixed_id, {"download_url": url("video_mixed", done)}),
+                    "format": "mp4",
+                },
+                "transcript": transcript,
+                "participant_events": artifact(
+                    recording.participant_events_id,
+                    {
+                        "participant_events_download_url": url("participant_events", done),
+                        "speaker_timeline_download_url": url("speaker_timeline", done),
+                        "participants_download_url": url("participants", done),
+                    },
+                ),
+                "meeting_metadata": artifact(
+                    recording.meeting_metadata_id, {"title": titles[0] if titles else None, "zoom": None}
+                ),
+                "audio_mixed": None,  # off unless recording_config.audio_mixed_* asks for it
+            },
+        }
+
     # ---- HTTP ----------------------------------------------------------------------------------
 
     def _handle(
@@ -940,6 +1506,8 @@ class FakeRecall:
         body: bytes,
         parsed: Any,
     ) -> tuple[int, dict[str, str], Any]:
+        if path.startswith(MEDIA_PREFIX):
+            return self._serve_media(method, path, headers)
         if method == "GET" and body:
             # Recall's WAF: "a body (even null) on a GET" is answered 403 with an HTML page.
             self._violation("request", method, path, "GET request carries a body (Recall's WAF answers 403)")
@@ -1061,6 +1629,8 @@ class FakeRecall:
     def _dispatch(
         self, method: str, template: str, params: dict[str, str], query: dict[str, list[str]], body: Any
     ) -> tuple[int, Any]:
+        if template.startswith("/api/v1/bot/"):
+            return self._dispatch_bot(method, template, params)
         if template == "/api/v2/calendars/":
             return self._list_calendars(query) if method == "GET" else self._create_calendar(body)
         if template == "/api/v2/calendars/{id}/":
@@ -1085,7 +1655,71 @@ class FakeRecall:
         self._detach_bot(event)
         return 200, self._render_event(event)
 
+    def _dispatch_bot(self, method: str, template: str, params: dict[str, str]) -> tuple[int, Any]:
+        bot = self._bots.get(params["id"])
+        if bot is None:
+            raise _not_found()
+        if template == "/api/v1/bot/{id}/leave_call/":
+            return self._leave_call(bot)
+        if method == "GET":
+            return 200, self._render_bot(bot)
+        # PATCH / DELETE are in the contract but not modelled: say so rather than pretend.
+        raise _ApiError(501, {"detail": f"FakeRecall does not model {method} {template}."})
+
+    # ---- media (S3, not Recall: no contract, no API key) -----------------------------------------
+
+    def _serve_media(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+        self.media_fetch_count += 1
+        failure = self._take_failure(method, path)
+        if failure is not None:
+            return failure
+        if method != "GET":
+            return _s3_error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+        if "authorization" in headers:
+            # A pre-signed URL plus an Authorization header (say, the Recall API key) is refused by S3.
+            return _s3_error(
+                400,
+                "InvalidArgument",
+                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string "
+                "parameter or the Authorization header should be specified",
+            )
+        link = self._media.get(path[len(MEDIA_PREFIX) :])
+        if link is None:
+            return _s3_error(403, "AccessDenied", "Access Denied")
+        now = self.now()
+        if now >= link.expires_at:
+            return _s3_error(
+                403,
+                "AccessDenied",
+                "Request has expired",
+                {
+                    "X-Amz-Expires": str(int(self.media_url_ttl)),
+                    "Expires": _short_time(link.expires_at),
+                    "ServerTime": _short_time(now),
+                },
+            )
+        bot = self._bots.get(link.bot_id)
+        recording = next((r for r in bot.recordings if r.id == link.recording_id), None) if bot else None
+        if recording is None or recording.status == "deleted":
+            return _s3_error(403, "AccessDenied", "Access Denied")  # gone: S3 without ListBucket says 403
+        if link.kind == "video_mixed":
+            return 200, {"Content-Type": "video/mp4"}, _FAKE_MP4
+        body = _FAKE_TRANSCRIPT if link.kind.startswith("transcript") else []
+        return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
     # ---- endpoint behaviour --------------------------------------------------------------------
+
+    def _leave_call(self, bot: _Bot) -> tuple[int, Any]:
+        """``leave_call``: only a bot in (or joining) the call can be told to leave; 200 with the Bot."""
+        last = bot.last_code
+        if last is None:
+            raise _bad_command("cannot_command_unstarted_bot", UNSTARTED_BOT_MESSAGE)
+        if last not in LEAVABLE_CODES:
+            raise _bad_command("cannot_command_completed_bot", COMPLETED_BOT_MESSAGE)
+        for code, sub_code in (("call_ended", LEAVE_CALL_SUB_CODE), ("done", None)):
+            change = self._record_status(bot, code, sub_code)
+            self._webhook_queue.append(self._status_payload(bot, change))
+        return 200, self._render_bot(bot)
 
     def _create_calendar(self, body: dict[str, Any]) -> tuple[int, Any]:
         calendar = self._new_calendar(
@@ -1226,7 +1860,7 @@ class FakeRecall:
             shared_id = self._dedup.get(key)
             shared = self._bots.get(shared_id) if shared_id else None
             # Keys only deduplicate bots that have not joined yet.
-            if shared is not None and shared.start_time > now:
+            if shared is not None and shared.start_time > now and not shared.status_changes:
                 current = shared
             else:
                 current = _Bot(
@@ -1289,6 +1923,38 @@ def _route(path: str) -> tuple[str, dict[str, str]]:
         if match:
             return template, match.groupdict()
     raise _not_found()
+
+
+def _string_map(value: Any) -> dict[str, Any]:
+    return {str(key): item for key, item in value.items()} if isinstance(value, Mapping) else {}
+
+
+def _s3_error(
+    status: int, code: str, message: str, extra: Mapping[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """An S3-style XML error document."""
+    fields = "".join(f"<{key}>{value}</{key}>" for key, value in (extra or {}).items())
+    request_id = secrets.token_hex(8).upper()
+    host_id = base64.b64encode(secrets.token_bytes(48)).decode()
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message>{fields}"
+        f"<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
+    )
+    return status, {"Content-Type": "application/xml"}, body.encode()
+
+
+# A few bytes that start like an MP4 (an ``ftyp`` box) and a transcript in Recall's download shape.
+_FAKE_MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom\x00\x00\x00\x08free"
+_FAKE_TRANSCRIPT: list[dict[str, Any]] = [
+    {
+        "participant": {"id": 100, "name": "Ada Lovelace", "is_host": True, "platform": "desktop", "extra_data": {}},
+        "words": [
+            {"text": "Hello", "start_timestamp": {"relative": 0.5}, "end_timestamp": {"relative": 0.9}},
+            {"text": "everyone.", "start_timestamp": {"relative": 1.0}, "end_timestamp": {"relative": 1.6}},
+        ],
+    }
+]
 
 
 def _first(query: dict[str, list[str]], name: str) -> str | None:
