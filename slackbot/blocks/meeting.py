@@ -156,3 +156,9 @@ def meeting_message(
         state = bot_words.plain_state(bot.life.code or "", recording_ready=bot.life.recording_ready)
     text = f"{display_title(meeting.title)} ({fallback_start}): {state}"
     return build_message(escape(text), blocks)
+
+
+def admit_alert(title: str, *, bot_name: str) -> Message:
+    """The one DM that notifies the member now: their bot waits in the waiting room to be admitted."""
+    text = bot_words.waiting_room_alert(title, bot_name=bot_name)
+    return build_message(text, [SectionBlock(text=MarkdownTextObject(text=text))])

@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from recall.client import RecallClient
 from recall.errors import RecallError, RecallRateLimited
 from slackbot.blocks.digests import Row, reminder_message
-from slackbot.blocks.meeting import meeting_message
+from slackbot.blocks.meeting import admit_alert, meeting_message
 from slackbot.blocks.text import Message
 from slackbot.meetings.attention import HOME_DAYS, Notify
 from slackbot.meetings.bot_life import BotShown
@@ -49,7 +49,6 @@ from slackbot.slack.gateway import (
     outcome_unknown,
     slack_error_name,
 )
-from slackbot.words import bot_status as bot_words
 from storage import bots, digests, leases, members, policies
 from storage import meetings as repo
 from storage.connections import DISCONNECTED
@@ -477,9 +476,9 @@ class Reconciler:
         async with self._db.transaction() as session:
             if not await repo.claim_admit_alert(session, snapshot.event_id):
                 return False
-        text = bot_words.waiting_room_alert(snapshot.facts.title, bot_name=snapshot.bot_name)
+        alert = admit_alert(snapshot.facts.title, bot_name=snapshot.bot_name)
         try:
-            await self._gateway.post_dm(snapshot.owner, Message(text=text), channel=snapshot.dm_channel, lane=lane)
+            await self._gateway.post_dm(snapshot.owner, alert, channel=snapshot.dm_channel, lane=lane)
         except BaseException:
             async with self._db.transaction() as session:
                 await repo.release_admit_alert(session, snapshot.event_id)
