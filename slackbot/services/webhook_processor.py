@@ -37,9 +37,25 @@ DEFAULT_DEBOUNCE = timedelta(milliseconds=300)
 MAX_GATHER = timedelta(seconds=1.3)
 # Deliveries claimed (and, for listings, settled) at once.
 BATCH_SIZE = 100
-# Meetings a bot webhook changed are acted on once the deliveries stored so far are all handled, so a burst of
-# statuses for one bot makes one message update, not one per status; a steady stream waits no longer than this.
-MAX_FOLLOW_WAIT = timedelta(seconds=2)
+# Meetings a bot webhook changed are acted on once the intake has been quiet for FOLLOW_QUIET and every stored
+# delivery is handled, so a burst of statuses (200 meetings starting at once) makes one update per message, not one
+# per status; a stream that never pauses holds them no longer than MAX_FOLLOW_WAIT.
+FOLLOW_QUIET = timedelta(seconds=1)
+MAX_FOLLOW_WAIT = timedelta(seconds=10)
+
+
+def follow_due(
+    *, now: float, first_touched: float, last_stored: float | None, drained: bool, quiet: float, longest: float
+) -> float:
+    """Seconds until the meetings bot webhooks changed are acted on (0: now). Times on one monotonic clock;
+    ``drained``: no stored delivery is left to handle."""
+    give_up = first_touched + longest - now
+    if give_up <= 0:
+        return 0.0
+    if not drained:
+        return give_up
+    calm = (last_stored + quiet - now) if last_stored is not None else 0.0
+    return max(0.0, min(calm, give_up))
 
 
 class DeliveryProcessor:
@@ -75,9 +91,12 @@ class DeliveryProcessor:
         self._touched: dict[str, None] = {}
         self._touched_since: float | None = None
         self._following: asyncio.Task[None] | None = None
+        self._last_stored: float | None = None  # when the intake last stored a webhook (loop time)
 
     def kick(self) -> None:
         """A delivery was stored: process it soon."""
+        with contextlib.suppress(RuntimeError):  # no running loop: a caller outside the server
+            self._last_stored = asyncio.get_running_loop().time()
         self._idle.clear()
         self._wake.set()
 
@@ -136,7 +155,10 @@ class DeliveryProcessor:
                     await self._until_done_or_woken()
                     continue
                 self._raise_if_listing_failed()
-                if not self._wake.is_set() and not self._touched:
+                if self._touched:
+                    await self._until_follow_due_or_woken()
+                    continue
+                if not self._wake.is_set():
                     return
         except asyncio.CancelledError:
             if batch is not None:
@@ -160,14 +182,26 @@ class DeliveryProcessor:
     def _following_running(self) -> bool:
         return self._following is not None and not self._following.done()
 
+    def _follow_in(self, *, drained: bool) -> float:
+        assert self._touched_since is not None
+        return follow_due(
+            now=asyncio.get_running_loop().time(),
+            first_touched=self._touched_since,
+            last_stored=self._last_stored,
+            drained=drained,
+            quiet=FOLLOW_QUIET.total_seconds(),
+            longest=MAX_FOLLOW_WAIT.total_seconds(),
+        )
+
+    async def _until_follow_due_or_woken(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=max(self._follow_in(drained=True), 0.01))
+
     def _maybe_follow(self, *, drained: bool) -> None:
-        """Act on the meetings bot webhooks changed: once nothing stored is left to handle (``drained``), or when
-        the first of them has waited MAX_FOLLOW_WAIT; one lot at a time."""
+        """Act on the meetings bot webhooks changed (see `follow_due`), one lot at a time."""
         if not self._touched or self._follow is None or self._following_running():
             return
-        assert self._touched_since is not None
-        waited = asyncio.get_running_loop().time() - self._touched_since
-        if not drained and waited < MAX_FOLLOW_WAIT.total_seconds():
+        if self._follow_in(drained=drained) > 0:
             return
         event_ids = list(self._touched)
         self._touched, self._touched_since = {}, None
@@ -229,7 +263,8 @@ class DeliveryProcessor:
                     logger.warning("webhooks.batch_failed", extra={"count": len(listings)})
                     rest = listings + rest  # one by one, so a bad one fails alone
             for delivery in rest:
-                for event_id in await self._process(delivery):
+                touched = await self._process(delivery)
+                for event_id in touched if self._follow is not None else ():
                     if not self._touched:
                         self._touched_since = asyncio.get_running_loop().time()
                     self._touched[event_id] = None

@@ -467,3 +467,16 @@ def test_only_admins_change_the_consent_notice_and_bad_text_changes_nothing(h: H
     event_id, _ = scheduled_meeting(h)
     config = h.recall.bot_for_event(event_id)["bot_config"]  # type: ignore[index]
     assert config["chat"]["on_bot_join"]["message"].startswith("Acme Notetaker is recording this meeting")
+
+
+def test_a_burst_of_statuses_for_one_meeting_makes_one_update(h: Harness) -> None:
+    event_id, bot_id = scheduled_meeting(h)
+    updates = len(h.slack.calls_to("chat.update"))
+    for payload in h.recall.play(
+        bot_id, "joining_call", "in_waiting_room", "in_call_not_recording", "in_call_recording"
+    ):
+        assert h.webhook(payload, wait=False).status_code == 200
+    h.wait_idle()
+    assert len(h.slack.calls_to("chat.update")) == updates + 1
+    assert "Recording" in status_text(message_for(h, ADA, event_id))
+    assert alerts(h, ADA) == []  # it was admitted before we got to it: nobody needs to be told
