@@ -3,7 +3,7 @@
 Run from the repository root (see benchmarks/README.md):
 
     .venv/bin/python benchmarks/bot_status.py [--members 50] [--meetings 4] [--order round|shuffled]
-        [--database-url URL] [--json out.json]
+        [--split] [--database-url URL] [--json out.json]
 
 It seeds `--members` members with `--meetings` upcoming meetings each and the rule `all` (so every meeting gets a
 bot), runs `python -m slackbot serve` against the twins and lets the first sync post each meeting's DM and
@@ -11,6 +11,8 @@ schedule its bot. Then every bot lives through five statuses at once, as when 20
 (joining_call, in_waiting_room, in_call_not_recording, in_call_recording, call_ended: 1,000 signed webhooks, made
 by FakeRecall), sent all together: `round` in the order Recall would send them (each status for every bot, then
 the next), `shuffled` in a random order (Svix retries: late statuses must not move a message backwards).
+`--split` sends them as two bursts, the waiting room first (every bot then waits to be admitted: one alert DM per
+meeting), the rest after.
 
 It counts Slack `chat.update` calls against the floor (one per message whose content changed) and against the
 design it replaces (one update per webhook), the waiting-room alerts (one per meeting is the goal), and checks
@@ -105,16 +107,30 @@ def meeting_messages(slack: FakeSlack, channels: set[str]) -> dict[tuple[str, st
     }
 
 
+def waiting_alerts(slack: FakeSlack, channels: set[str]) -> list[Any]:
+    return [m for m in slack.messages() if m.channel in channels and m.metadata is None and "waiting" in (m.text or "")]
+
+
 def burst(
-    *, server: Server, slack: FakeSlack, recall: FakeRecall, db_url: str, members: int, order: str, seed_value: int
+    *,
+    server: Server,
+    slack: FakeSlack,
+    recall: FakeRecall,
+    db_url: str,
+    members: int,
+    order: str,
+    seed_value: int,
+    codes: tuple[str, ...] = STATUSES,
+    last_words: str = LAST_WORDS,
 ) -> dict[str, Any]:
     bots = sorted({b["id"] for b in recall.bots()})
-    payloads = [recall.bot_status(bot_id, code) for code in STATUSES for bot_id in bots]
+    payloads = [recall.bot_status(bot_id, code) for code in codes for bot_id in bots]
     if order == "shuffled":
         random.Random(seed_value).shuffle(payloads)
     channels = {slack.dm_channel(TEAM_ID, user_id(i + 1)) for i in range(members)}
     before = {key: json.dumps(m.blocks, sort_keys=True) for key, m in meeting_messages(slack, channels).items()}
     edits_before = {key: m.edits for key, m in meeting_messages(slack, channels).items()}
+    alerts_before = len(waiting_alerts(slack, channels))
     slack.reset_calls()
     recall.reset_calls()
     cpu_before = server.cpu_seconds()
@@ -127,11 +143,10 @@ def burst(
     changed = sum(1 for key, m in after.items() if before.get(key) != json.dumps(m.blocks, sort_keys=True))
     updates = len(slack.calls_to("chat.update"))
     per_message = [m.edits - edits_before.get(key, 0) for key, m in after.items()]
-    alerts = [
-        m for m in slack.messages() if m.channel in channels and m.metadata is None and "waiting" in (m.text or "")
-    ]
-    ended = sum(1 for m in after.values() if LAST_WORDS in json.dumps(m.blocks))
+    alerts = waiting_alerts(slack, channels)[alerts_before:]
+    ended = sum(1 for m in after.values() if last_words in json.dumps(m.blocks))
     return {
+        "codes": list(codes),
         "order": order,
         "webhooks": len(payloads),
         "meetings": len(bots),
@@ -181,11 +196,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             twins = {"server": server, "slack": slack, "recall": recall, "db_url": database.url}
             first = round_one(**twins, payloads=payloads, expected=args.members * args.meetings)
             log(f"first sync: {first['dms']} DMs in {first['seconds_to_all_dms']} s, {len(recall.bots())} bots")
-            result = burst(**twins, members=args.members, order=args.order, seed_value=args.seed)
-            log(
-                f"burst: {result['chat_update']} updates for {result['messages_that_changed']} messages that changed, "
-                f"{result['waiting_room_alerts']} alerts"
-            )
+            if args.split:
+                # The waiting room first (every bot waits to be admitted), then the rest once that has settled.
+                plan = [(STATUSES[:2], "waiting room"), (STATUSES[2:], LAST_WORDS)]
+            else:
+                plan = [(STATUSES, LAST_WORDS)]
+            results = []
+            for codes, words in plan:
+                result = burst(
+                    **twins,
+                    members=args.members,
+                    order=args.order,
+                    seed_value=args.seed,
+                    codes=codes,
+                    last_words=words,
+                )
+                log(
+                    f"burst: {result['chat_update']} updates for {result['messages_that_changed']} messages that "
+                    f"changed, {result['waiting_room_alerts']} alerts"
+                )
+                results.append(result)
             alive = server.alive()
             server.stop()
             if args.server_log:
@@ -197,7 +227,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "members": args.members,
                 "meetings_per_member": args.meetings,
                 "slack_limits": slack_limits_on(),
-                "burst": result,
+                "bursts": results,
                 "server_alive_at_end": alive,
                 "contract_violations": {"slack": len(slack.violations), "recall": len(recall.violations)},
             }
@@ -211,25 +241,34 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def print_report(r: dict[str, Any]) -> None:
-    b = r["burst"]
     lines = [
         "",
-        f"bot-status burst: {b['webhooks']} status webhooks for {b['meetings']} meetings ({b['order']} order), "
-        f"{r['database']}, Slack limits {'on' if r['slack_limits'] else 'off'}, {r['date']}, revision {r['revision']}",
+        f"bot-status bursts: {r['database']}, Slack limits {'on' if r['slack_limits'] else 'off'}, {r['date']}, "
+        f"revision {r['revision']}",
+    ]
+    for b in r["bursts"]:
+        lines += burst_lines(b)
+    lines.append(
+        f"contract violations: Slack {r['contract_violations']['slack']}, Recall {r['contract_violations']['recall']}"
+    )
+    print("\n".join(lines), flush=True)
+
+
+def burst_lines(b: dict[str, Any]) -> list[str]:
+    return [
+        f"{b['webhooks']} status webhooks ({', '.join(b['codes'])}) for {b['meetings']} meetings, {b['order']} order",
         f"  webhooks answered     {b['webhook_statuses']} in {b['webhook_send_seconds']} s",
         f"  Slack chat.update     {b['chat_update']:>6}  floor {b['messages_that_changed']:>6}"
         f"  ({ratio(b['update_ratio_to_floor'])} the floor; {ratio(b['update_ratio_to_one_per_webhook'])} of one "
         "update per webhook)",
         f"  most updates of one message {b['most_updates_of_one_message']}; messages updated more than once "
         f"{b['messages_updated_more_than_once']}",
-        f"  waiting-room alerts   {b['waiting_room_alerts']:>6}  (one per meeting whose bot still waits when its "
-        f"message is updated; chat.postMessage {b['chat_postMessage']})",
+        f"  waiting-room alerts   {b['waiting_room_alerts']:>6}  (new in this burst: one per meeting whose bot still "
+        f"waits when its message is updated; chat.postMessage {b['chat_postMessage']})",
         f"  messages on the last status {b['messages_on_last_status']} of {b['meetings']}",
         f"  Recall calls {b['recall_calls']}; Slack 429s {b['slack_429s']}; server CPU {b['server_cpu_seconds']} s; "
         f"last call {b['seconds_to_last_call']} s after the first webhook (quiet reached: {b['quiet_reached']})",
-        f"contract violations: Slack {r['contract_violations']['slack']}, Recall {r['contract_violations']['recall']}",
     ]
-    print("\n".join(lines), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meetings", type=int, default=4)
     parser.add_argument("--order", choices=("round", "shuffled"), default="round")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--split", action="store_true", help="two bursts: joining and waiting room first, then the rest"
+    )
     parser.add_argument("--database-url")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--server-log", type=Path, help="keep the server's log here")

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -37,25 +38,37 @@ DEFAULT_DEBOUNCE = timedelta(milliseconds=300)
 MAX_GATHER = timedelta(seconds=1.3)
 # Deliveries claimed (and, for listings, settled) at once.
 BATCH_SIZE = 100
-# Meetings a bot webhook changed are acted on once the intake has been quiet for FOLLOW_QUIET and every stored
-# delivery is handled, so a burst of statuses (200 meetings starting at once) makes one update per message, not one
-# per status; a stream that never pauses holds them no longer than MAX_FOLLOW_WAIT.
+# Meetings a bot webhook changed are acted on once every stored delivery is handled and the intake has been quiet
+# for FOLLOW_QUIET, so a burst of statuses (200 meetings starting at once) makes one update per message, not one per
+# status. A steady trickle (fewer than FOLLOW_BUSY_AT webhooks a second) never pauses that long: its meetings go
+# FOLLOW_SETTLE after their first change. Nothing waits longer than MAX_FOLLOW_WAIT, however long a burst lasts.
 FOLLOW_QUIET = timedelta(seconds=1)
-MAX_FOLLOW_WAIT = timedelta(seconds=10)
+FOLLOW_SETTLE = timedelta(seconds=3)
+FOLLOW_BUSY_AT = 30
+MAX_FOLLOW_WAIT = timedelta(seconds=30)
 
 
 def follow_due(
-    *, now: float, first_touched: float, last_stored: float | None, drained: bool, quiet: float, longest: float
+    *,
+    now: float,
+    first_touched: float,
+    last_stored: float | None,
+    drained: bool,
+    busy: bool,
+    quiet: float,
+    settle: float,
+    longest: float,
 ) -> float:
     """Seconds until the meetings bot webhooks changed are acted on (0: now). Times on one monotonic clock;
-    ``drained``: no stored delivery is left to handle."""
+    ``drained``: no stored delivery is left to handle; ``busy``: the intake is in a burst."""
     give_up = first_touched + longest - now
     if give_up <= 0:
         return 0.0
     if not drained:
         return give_up
     calm = (last_stored + quiet - now) if last_stored is not None else 0.0
-    return max(0.0, min(calm, give_up))
+    settled = give_up if busy else first_touched + settle - now
+    return max(0.0, min(calm, settled, give_up))
 
 
 class DeliveryProcessor:
@@ -91,12 +104,12 @@ class DeliveryProcessor:
         self._touched: dict[str, None] = {}
         self._touched_since: float | None = None
         self._following: asyncio.Task[None] | None = None
-        self._last_stored: float | None = None  # when the intake last stored a webhook (loop time)
+        self._stored: deque[float] = deque(maxlen=FOLLOW_BUSY_AT)  # when the intake stored the last few webhooks
 
     def kick(self) -> None:
         """A delivery was stored: process it soon."""
         with contextlib.suppress(RuntimeError):  # no running loop: a caller outside the server
-            self._last_stored = asyncio.get_running_loop().time()
+            self._stored.append(asyncio.get_running_loop().time())
         self._idle.clear()
         self._wake.set()
 
@@ -184,12 +197,15 @@ class DeliveryProcessor:
 
     def _follow_in(self, *, drained: bool) -> float:
         assert self._touched_since is not None
+        now = asyncio.get_running_loop().time()
         return follow_due(
-            now=asyncio.get_running_loop().time(),
+            now=now,
             first_touched=self._touched_since,
-            last_stored=self._last_stored,
+            last_stored=self._stored[-1] if self._stored else None,
             drained=drained,
+            busy=len(self._stored) == FOLLOW_BUSY_AT and self._stored[0] > now - 1.0,
             quiet=FOLLOW_QUIET.total_seconds(),
+            settle=FOLLOW_SETTLE.total_seconds(),
             longest=MAX_FOLLOW_WAIT.total_seconds(),
         )
 
