@@ -162,3 +162,9 @@ def admit_alert(title: str, *, bot_name: str) -> Message:
     """The one DM that notifies the member now: their bot waits in the waiting room to be admitted."""
     text = bot_words.waiting_room_alert(title, bot_name=bot_name)
     return build_message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def media_answer(text: str) -> Message:
+    """A Get recording / Get transcript answer sent as a DM (the click came from the Home tab, where there is no
+    ephemeral reply): the link reaches the member only, and a Home view never keeps it."""
+    return build_message(text, [SectionBlock(text=MarkdownTextObject(text=text))])

@@ -480,3 +480,16 @@ def test_a_burst_of_statuses_for_one_meeting_makes_one_update(h: Harness) -> Non
     assert len(h.slack.calls_to("chat.update")) == updates + 1
     assert "Recording" in status_text(message_for(h, ADA, event_id))
     assert alerts(h, ADA) == []  # it was admitted before we got to it: nobody needs to be told
+
+
+def test_get_recording_from_the_home_tab_answers_by_dm_and_the_home_never_keeps_the_link(h: Harness) -> None:
+    event_id, bot_id = scheduled_meeting(h)
+    finished(h, bot_id)
+    before = len(h.dms(ADA))
+    assert h.click_home(action_id="get_recording", value=event_id, user_id=ADA).status_code == 200
+    h.wait_idle()
+    answer = h.dms(ADA)[before:]
+    assert len(answer) == 1
+    url = link_in(answer[0].text or "")
+    assert httpx.get(url).status_code == 200
+    assert url not in json.dumps(h.slack.home_view(ADA, "T0ACME0001") or {})

@@ -8,12 +8,14 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
+from slackbot.blocks.meeting import media_answer
 from slackbot.ids import ActionId
 from slackbot.meetings.bot_life import MediaKind
 from slackbot.meetings.decision import Choice
 from slackbot.registry import Services
 from slackbot.requester import Requester
 from slackbot.services.reconciler import NotYourMeeting
+from slackbot.slack.pacing import Lane
 from slackbot.words import bot_status as bot_words
 from slackbot.words import explain_recall_error, explain_refused_choice
 from slackbot.words import meetings as words
@@ -116,6 +118,10 @@ class MeetingButtons:
             text = bot_words.NOT_YOUR_RECORDING
         else:
             text = await self._services.bots.media_link(requester, event_id, MEDIA[action_id])
+        if from_home(body):
+            # A Home view is kept by Slack until the next publish: the link goes to the member's DM instead.
+            await self._services.gateway.post_dm(requester, media_answer(text), lane=Lane.MEMBER)
+            return
         await self._answer(body, respond, requester, text)
 
     async def remove_clicked(
