@@ -56,6 +56,7 @@ class PolicyView:
     enforce_external: bool
     bot_name: str
     bot_name_is_default: bool
+    consent_enabled: bool = True
 
 
 def _rule_options(*, default_label: str | None) -> list[Option]:
@@ -127,6 +128,7 @@ def admin_blocks(view: PolicyView) -> list[Block]:
                         domains=view.domains,
                         bot_name=view.bot_name,
                         bot_name_is_default=view.bot_name_is_default,
+                        consent_enabled=view.consent_enabled,
                     )
                 )
             ]

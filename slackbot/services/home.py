@@ -77,6 +77,7 @@ class HomeService:
                 enforce_external=workspace.enforce_external,
                 bot_name=workspace.bot_name or self._default_bot_name,
                 bot_name_is_default=workspace.bot_name is None,
+                consent_enabled=workspace.consent_enabled,
             )
         attention, upcoming = await self._member_part(requester)
         view = home_view(

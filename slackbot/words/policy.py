@@ -246,13 +246,20 @@ def home_keywords(keywords: Sequence[str]) -> str:
 
 
 def home_admin_details(
-    *, keywords: Sequence[str], domains: Sequence[str], bot_name: str, bot_name_is_default: bool
+    *,
+    keywords: Sequence[str],
+    domains: Sequence[str],
+    bot_name: str,
+    bot_name_is_default: bool,
+    consent_enabled: bool = True,
 ) -> str:
     domain_text = ", ".join(f"`{escape(d)}`" for d in domains) if domains else "none"
     name = escape(bot_name) + (" (the default)" if bot_name_is_default else "")
+    consent = "on" if consent_enabled else "off"
     return (
         f"{keywords_list(keywords, whose='Excluded')} Extra company domains: {domain_text}. Bot name: *{name}*. "
-        "Change these with `/recall admin exclude|domain|bot-name ...`."
+        f"Consent notice in the meeting chat: *{consent}*. "
+        "Change these with `/recall admin exclude|domain|bot-name|consent ...`."
     )
 
 

@@ -216,3 +216,13 @@ def test_not_enough_time_400_is_explained_as_too_soon() -> None:
     body = {"code": "update_bot_failed", "message": "Not enough time to launch new bot"}
     error = api_error_from_response(status=400, body=json.dumps(body).encode(), content_type="application/json")
     assert "starts too soon" in explain_recall_error(error)
+
+
+def test_the_home_admin_details_say_whether_the_consent_notice_is_on() -> None:
+    from slackbot.words.policy import home_admin_details
+
+    on = home_admin_details(keywords=(), domains=(), bot_name="B", bot_name_is_default=True)
+    off = home_admin_details(keywords=(), domains=(), bot_name="B", bot_name_is_default=True, consent_enabled=False)
+    assert "Consent notice in the meeting chat: *on*" in on
+    assert "Consent notice in the meeting chat: *off*" in off
+    assert "consent" in on.split("Change these with")[1]
