@@ -110,7 +110,11 @@ def meeting_messages(slack: FakeSlack, channels: set[str]) -> dict[tuple[str, st
 
 
 def waiting_alerts(slack: FakeSlack, channels: set[str]) -> list[Any]:
-    return [m for m in slack.messages() if m.channel in channels and m.metadata is None and "waiting" in (m.text or "")]
+    return [
+        m
+        for m in slack.messages()
+        if m.channel in channels and (m.metadata or {}).get("event_type") == "recall_admit_alert"
+    ]
 
 
 def burst(

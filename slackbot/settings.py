@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RecallRegion = Literal["us-east-1", "us-west-2", "eu-central-1", "ap-northeast-1"]
@@ -74,6 +75,16 @@ class Settings(BaseSettings):
     # chat.postMessage budget a minute (Slack does not publish one; see README > Slack's limits).
     slack_pacing: bool = Field(default=True)
     slack_posts_per_minute: int = Field(default=300, gt=0)
+
+    @field_validator("recall_transcript_provider")
+    @classmethod
+    def _provider_key(cls, value: str) -> str:
+        if value.strip().lower() not in ("", "none", "off") and not re.fullmatch(r"[a-z][a-z0-9_]*", value.strip()):
+            raise ValueError(
+                "not a provider key: use one of Recall's recording_config.transcript.provider keys "
+                "(recallai_streaming, meeting_captions, deepgram_streaming, ...) or none"
+            )
+        return value
 
     @property
     def transcript_provider(self) -> str | None:

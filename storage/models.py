@@ -340,11 +340,14 @@ class Bot(Base):
     """A Recall bot one of our members scheduled, and what its webhooks told us of its life (a `BotLife`)."""
 
     __tablename__ = "bots"
+    __table_args__ = (Index("ix_bots_team_dedup_key", "team_id", "dedup_key"),)
 
     bot_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
     # The member whose click or rule made Recall create it: the only one who may make it leave the call.
     scheduled_by: Mapped[str | None] = mapped_column(String(32))
+    # Recall's deduplication key it was scheduled under: colleagues whose meeting has that key see it too.
+    dedup_key: Mapped[str | None] = mapped_column(Text)
     phase: Mapped[BotPhase | None] = mapped_column(status_column(BotPhase))
     phase_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     code: Mapped[str | None] = mapped_column(String(64))

@@ -178,3 +178,4 @@ class BotShown:
     life: BotLife
     bot_name: str
     removable: bool = False  # the reader is the member who scheduled it (only they may make it leave)
+    dedup_key: str | None = None  # the key Recall scheduled it under

@@ -46,8 +46,9 @@ class Current:
     notify: Notify = Notify.EACH
     reminder_posted: bool = False
     reachable: bool = True  # False once the member left the workspace or was deactivated: nothing is sent
-    # The meeting's bot set off for the call (Recall said so): its scheduling is closed, whatever changes now.
-    bot_started: bool = False
+    # The meeting's bot is on its way to the call or in it (Recall said so): its scheduling is closed, whatever
+    # changes now. Once it has finished, a moved or relinked meeting gets a new bot as usual.
+    bot_active: bool = False
     bot_waiting: bool = False  # it waits in the meeting's waiting room for someone to admit it
     alert_sent: bool = False  # the member was told so (once per meeting)
     bot_news: bool = False  # its recording is ready, or it finished without one: worth a message of its own
@@ -87,8 +88,8 @@ def retry_later(current: Current, *, now: datetime, not_before: timedelta | None
 
 def _bot(current: Current, decision: Decision) -> tuple[BotStep, str | None, str | None]:
     """(step, key, scheduled key afterwards)."""
-    if current.bot_started:
-        # Recall's bot is on its way or has been: a late click, rule or calendar change cannot unschedule or
+    if current.bot_active:
+        # Recall's bot is on its way or in the call: a late click, rule or calendar change cannot unschedule or
         # replace it (Remove bot makes it leave).
         return BotStep.NOTHING, None, current.scheduled_key
     if decision.wants_bot:

@@ -65,7 +65,9 @@ class BotActions:
             member = owner[1]
             if (member.team_id, member.slack_user_id) != (requester.team_id, requester.user_id):
                 return None
-            bot = await bots.get_bot(session, meeting.bot_id) if meeting.bot_id else None
+            if meeting.is_deleted:
+                return None  # no longer on the member's calendar
+            bot = (await bots.bots_for(session, [meeting])).get(event_id)
             workspace = await policies.workspace_policy(session, member.team_id)
             name = workspace.bot_name if workspace and workspace.bot_name else self._bot_name
             return _Mine(meeting, bot, name)
@@ -112,7 +114,8 @@ class BotActions:
             if after == life:
                 return
             store_life(row, after)
-            changed = await repo.mark_pending_where(session, Meeting.bot_id == bot_id, now=self._clock())
+            showing = await bots.event_ids_showing(session, row)
+            changed = await repo.mark_pending_where(session, Meeting.recall_event_id.in_(showing), now=self._clock())
         if changed and self._follow is not None:
             await self._follow(changed)
 
@@ -121,7 +124,7 @@ class BotActions:
         mine = await self._mine(requester, event_id)
         if mine is None or mine.bot is None:
             return words.REMOVE_NOT_YOURS if mine is None else words.BOT_NOT_STARTED
-        if mine.bot.scheduled_by != requester.user_id:
+        if (mine.bot.team_id, mine.bot.scheduled_by) != (requester.team_id, requester.user_id):
             return words.REMOVE_NOT_YOURS
         life = life_of(mine.bot)
         if life.finished:
@@ -131,7 +134,7 @@ class BotActions:
         try:
             await self._recall.leave_call(mine.bot.bot_id)
         except RecallAPIError as exc:
-            if exc.code == COMPLETED:
+            if exc.code == COMPLETED or exc.status == 404:
                 return words.BOT_ALREADY_GONE
             if exc.code == UNSTARTED:
                 return words.BOT_NOT_STARTED

@@ -20,7 +20,7 @@ from slackbot.services.from_rows import life_of, store_life
 from storage import bots
 from storage import meetings as meetings_repo
 from storage.db import Database
-from storage.models import Bot, Meeting, utcnow
+from storage.models import Meeting, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +70,13 @@ class BotWebhooks:
                 meeting = await meetings_repo.get_meeting(session, event_ids[0])
                 if meeting is None:
                     return []
-                scheduled_by = (event.metadata or {}).get("slack_user_id")
-                row = Bot(bot_id=event.bot_id, team_id=meeting.team_id, scheduled_by=scheduled_by)
-                session.add(row)
+                row = await bots.ensure_bot(
+                    session,
+                    bot_id=event.bot_id,
+                    team_id=meeting.team_id,
+                    scheduled_by=(event.metadata or {}).get("slack_user_id"),
+                    dedup_key=meeting.scheduled_key,
+                )
             life = life_of(row)
             after = fold(life, event)
             if after == life:
@@ -82,7 +86,10 @@ class BotWebhooks:
                 "bots.changed",
                 extra={"bot_id": event.bot_id, "phase": after.phase.value if after.phase else None},
             )
-            return await meetings_repo.mark_pending_where(session, Meeting.bot_id == event.bot_id, now=self._clock())
+            showing = await bots.event_ids_showing(session, row)
+            return await meetings_repo.mark_pending_where(
+                session, Meeting.recall_event_id.in_(showing), now=self._clock()
+            )
 
     async def _meetings_of(self, event: BotEvent) -> list[str]:
         """Our meetings the bot records: those that know its id, else those its metadata names (a webhook that

@@ -49,7 +49,7 @@ async def views_of(
         exclude_user_id=member.slack_user_id,
     )
     policy = policy_for(member=member, emails=[c.email for c in member.connections], workspace=workspace)
-    known_bots = await bots.bots_by_ids(session, sorted({m.bot_id for m in rows if m.bot_id}))
+    known_bots = await bots.bots_for(session, rows)
     bot_name = workspace.bot_name if workspace and workspace.bot_name else ROW_BOT_NAME
     views = []
     for meeting in rows:
@@ -61,7 +61,7 @@ async def views_of(
             series_choice=series.get(meeting.series_id) if meeting.series_id else None,
             policy=policy,
         )
-        bot = known_bots.get(meeting.bot_id) if meeting.bot_id else None
+        bot = known_bots.get(meeting.recall_event_id)
         shown = (
             BotShown(life_of(bot), bot_name, removable=bot.scheduled_by == member.slack_user_id)
             if bot is not None and bot.phase is not None

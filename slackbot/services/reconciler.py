@@ -69,6 +69,8 @@ MAX_RUNS = 3
 # A meeting's first DM carries this Slack message metadata, so that a DM Slack took without our hearing back (a
 # crash, a lost reply) is found in the DM's history and updated instead of sent twice.
 MEETING_METADATA_TYPE = "recall_meeting"
+# The one DM saying the meeting's bot waits to be admitted.
+ADMIT_ALERT_METADATA_TYPE = "recall_admit_alert"
 # Where to look for it, around the time it was sent: our clock against Slack's, and one request's time out.
 CLOCK_SKEW = timedelta(seconds=CLOCK_SKEW_SECONDS)
 REQUEST_TIMEOUT = timedelta(seconds=30)
@@ -132,7 +134,7 @@ class Outcome:
     decision: Decision  # what the member sees now
     error: RecallError | None = None  # Recall refused the click; nothing was changed
     refused: bool = False  # the meeting can no longer be acted on (ended, cancelled, declined, no link)
-    bot_started: bool = False  # ... because its bot already set off for the call
+    bot_active: bool = False  # ... because its bot is on its way to the call or in it
     deferred: bool = False  # another process is acting on the meeting; it picks the change up
     # Colleagues' meetings whose message changes because our bot came or went (marked PENDING).
     colleagues: tuple[str, ...] = ()
@@ -178,10 +180,10 @@ def retry_after_of(exc: BaseException) -> timedelta | None:
     return None
 
 
-def _refuses(before: Decision, click: Click, *, bot_started: bool = False) -> bool:
+def _refuses(before: Decision, click: Click, *, bot_active: bool = False) -> bool:
     """A click that cannot change the meeting: it ended, was cancelled or declined, has no link, its bot already
     set off for the call, or workspace policy records it and members may not skip it."""
-    return not before.actionable or bot_started or (before.locked and click.choice is not Choice.SCHEDULE)
+    return not before.actionable or bot_active or (before.locked and click.choice is not Choice.SCHEDULE)
 
 
 class Reconciler:
@@ -217,13 +219,12 @@ class Reconciler:
         runs = 1
         while outcome.changed_meanwhile and runs < MAX_RUNS:
             again = await self._once(event_id, now=now)
-            outcome = Outcome(
-                again.decision,
-                outcome.error,
-                outcome.refused,
-                again.deferred,
-                tuple(dict.fromkeys(outcome.colleagues + again.colleagues)),
-                again.changed_meanwhile,
+            outcome = replace(
+                outcome,
+                decision=again.decision,
+                deferred=again.deferred,
+                colleagues=tuple(dict.fromkeys(outcome.colleagues + again.colleagues)),
+                changed_meanwhile=again.changed_meanwhile,
             )
             runs += 1
         return outcome
@@ -238,10 +239,10 @@ class Reconciler:
     ) -> Outcome:
         snapshot, claimed = await self._read(event_id, now=now, click=click, only_if_due=only_if_due)
         before = self._decide(snapshot, snapshot.stored_choice, now)
-        started = snapshot.current.bot_started
-        refused = click is not None and _refuses(before, click, bot_started=started)
+        started = snapshot.current.bot_active
+        refused = click is not None and _refuses(before, click, bot_active=started)
         if not claimed:
-            return Outcome(before, refused=refused, bot_started=refused and started, deferred=True)
+            return Outcome(before, refused=refused, bot_active=refused and started, deferred=True)
         clicked = click is not None and not refused
         choice = click.choice if clicked and click is not None else snapshot.stored_choice
         lane = Lane.MEMBER if click is not None else Lane.BACKGROUND
@@ -250,6 +251,13 @@ class Reconciler:
             decision = self._decide(snapshot, choice, now)
             message = self._render(snapshot, decision)
             steps = plan(snapshot.current, decision, digest=message.digest(), now=now)
+            if steps.bot is BotStep.SCHEDULE and snapshot.bot is not None and snapshot.bot.dedup_key != steps.key:
+                # A new bot replaces the finished one shown (the meeting moved or got a new link): the member sees
+                # the meeting as scheduled again, and the new bot's own life from its first status on.
+                current = replace(snapshot.current, bot_waiting=False, alert_sent=False, bot_news=False)
+                snapshot = replace(snapshot, bot=None, current=current)
+                message = self._render(snapshot, decision)
+                steps = plan(snapshot.current, decision, digest=message.digest(), now=now)
             bot_id: str | None = None
             try:
                 bot_id = await self._bot(snapshot, steps)
@@ -325,7 +333,7 @@ class Reconciler:
         return Outcome(
             decision,
             refused=refused,
-            bot_started=refused and started,
+            bot_active=refused and started,
             colleagues=colleagues,
             changed_meanwhile=changed_meanwhile,
         )
@@ -371,13 +379,19 @@ class Reconciler:
                 else None
             )
             bot_name = workspace.bot_name if workspace and workspace.bot_name else self._bot_name
-            bot_row = await bots.get_bot(session, meeting.bot_id) if meeting.bot_id else None
+            bot_row = (await bots.bots_for(session, [meeting])).get(event_id)
             life = life_of(bot_row)
             shown = (
-                BotShown(life, bot_name, removable=bot_row.scheduled_by == member.slack_user_id)
+                BotShown(
+                    life,
+                    bot_name,
+                    removable=bot_row.scheduled_by == member.slack_user_id,
+                    dedup_key=bot_row.dedup_key,
+                )
                 if bot_row is not None and life.started
                 else None
             )
+            own_bot = bot_row if bot_row is not None and bot_row.bot_id == meeting.bot_id else None
             sharing = (
                 await repo.event_ids_sharing_key(session, team_id=member.team_id, key=meeting.current_key)
                 if meeting.current_key
@@ -406,7 +420,7 @@ class Reconciler:
                     notify=Notify(member.notify) if member.notify in Notify._value2member_map_ else Notify.EACH,
                     reminder_posted=reminder is not None,
                     reachable=member.active,
-                    bot_started=life.started,
+                    bot_active=own_bot is not None and life.active,
                     bot_waiting=life.phase is BotPhase.WAITING,
                     alert_sent=meeting.admit_alert is not AlertStatus.NONE,
                     bot_news=life.recording_ready or life.nothing_recorded,
@@ -439,7 +453,7 @@ class Reconciler:
             if not claimed and click is not None:
                 # Another process is acting on it: leave the click for that run to pick up.
                 before = self._decide(snapshot, snapshot.stored_choice, now)
-                if not _refuses(before, click, bot_started=life.started):
+                if not _refuses(before, click, bot_active=own_bot is not None and life.active):
                     meeting.choice = click.choice.value if click.choice else None
                     repo.mark_pending(meeting, now=now)
         return snapshot, claimed
@@ -471,17 +485,26 @@ class Reconciler:
         return None
 
     async def _alert(self, snapshot: _Snapshot, lane: Lane) -> bool:
-        """The bot waits to be admitted: one DM that notifies the member now. Claimed before it is sent, so a
-        crash in between loses it rather than sending it twice (the meeting's message says so too)."""
+        """The bot waits to be admitted: one DM that notifies the member now. At most once: claimed before it is
+        sent, never re-sent on a dropped connection (it carries metadata), and given back for another try only when
+        Slack answered that it did not take it. A crash or a lost answer loses it rather than sending it twice (the
+        meeting's message says the bot waits, too)."""
         async with self._db.transaction() as session:
             if not await repo.claim_admit_alert(session, snapshot.event_id):
                 return False
         alert = admit_alert(snapshot.facts.title, bot_name=snapshot.bot_name)
         try:
-            await self._gateway.post_dm(snapshot.owner, alert, channel=snapshot.dm_channel, lane=lane)
-        except BaseException:
-            async with self._db.transaction() as session:
-                await repo.release_admit_alert(session, snapshot.event_id)
+            await self._gateway.post_dm(
+                snapshot.owner,
+                alert,
+                channel=snapshot.dm_channel,
+                lane=lane,
+                metadata=event_mark(ADMIT_ALERT_METADATA_TYPE, snapshot.event_id),
+            )
+        except SLACK_FAILURES as exc:
+            if not outcome_unknown(exc):
+                async with self._db.transaction() as session:
+                    await repo.release_admit_alert(session, snapshot.event_id)
             raise
         return True
 
@@ -589,12 +612,22 @@ class Reconciler:
                 meeting.choice = choice.value if choice else None
             if steps.scheduled_key != snapshot.current.scheduled_key:
                 meeting.scheduled_key = steps.scheduled_key
-            if steps.bot is BotStep.UNSCHEDULE:
+            if steps.bot is BotStep.UNSCHEDULE and meeting.bot_id is not None:
+                bot = await bots.get_bot(session, meeting.bot_id, for_update=True)
+                if bot is not None and bot.scheduled_by == snapshot.owner.user_id:
+                    await bots.hand_over(session, bot, leaving_event_id=snapshot.event_id)
                 meeting.bot_id = None
+                meeting.admit_alert = AlertStatus.NONE
             elif bot_id is not None:
+                if bot_id != meeting.bot_id:
+                    meeting.admit_alert = AlertStatus.NONE  # a new bot: its own waiting room
                 meeting.bot_id = bot_id
-                await bots.remember_bot(
-                    session, bot_id=bot_id, team_id=snapshot.owner.team_id, scheduled_by=snapshot.owner.user_id
+                await bots.ensure_bot(
+                    session,
+                    bot_id=bot_id,
+                    team_id=snapshot.owner.team_id,
+                    scheduled_by=snapshot.owner.user_id,
+                    dedup_key=steps.key,
                 )
             if alerted:
                 meeting.admit_alert = AlertStatus.SENT

@@ -103,7 +103,7 @@ class DeliveryProcessor:
         # Meetings bot webhooks changed, not acted on yet; since when; and the task acting on the previous lot.
         self._touched: dict[str, None] = {}
         self._touched_since: float | None = None
-        self._following: asyncio.Task[None] | None = None
+        self._following: set[asyncio.Task[None]] = set()
         self._stored: deque[float] = deque(maxlen=FOLLOW_BUSY_AT)  # when the intake stored the last few webhooks
 
     def kick(self) -> None:
@@ -178,11 +178,16 @@ class DeliveryProcessor:
                 batch.cancel()
             if self._listing is not None:
                 self._listing.cancel()  # shutting down: the listing's lease lets another process take it over
-            if self._following is not None:
-                self._following.cancel()  # its meetings stay PENDING: the repair job acts on them
+            for task in self._following:
+                task.cancel()  # its meetings stay PENDING: the repair job acts on them
             raise
         finally:
-            if not self._wake.is_set() and not self._listing_running() and not self._following_running():
+            if (
+                not self._wake.is_set()
+                and not self._listing_running()
+                and not self._following_running()
+                and not self._touched
+            ):
                 self._idle.set()
 
     def _start_listing(self) -> None:
@@ -193,7 +198,8 @@ class DeliveryProcessor:
         return self._listing is not None and not self._listing.done()
 
     def _following_running(self) -> bool:
-        return self._following is not None and not self._following.done()
+        self._following = {task for task in self._following if not task.done()}
+        return bool(self._following)
 
     def _follow_in(self, *, drained: bool) -> float:
         assert self._touched_since is not None
@@ -215,13 +221,15 @@ class DeliveryProcessor:
 
     def _maybe_follow(self, *, drained: bool) -> None:
         """Act on the meetings bot webhooks changed (see `follow_due`), one lot at a time."""
-        if not self._touched or self._follow is None or self._following_running():
+        if not self._touched or self._follow is None:
             return
         if self._follow_in(drained=drained) > 0:
             return
         event_ids = list(self._touched)
         self._touched, self._touched_since = {}, None
-        self._following = asyncio.create_task(self._follow_up(event_ids))
+        # Beside any earlier lot still being acted on (a waiting-room alert must not wait behind 200 paced
+        # updates); a meeting in both is acted on once at a time (its lock), each time as it is then.
+        self._following.add(asyncio.create_task(self._follow_up(event_ids)))
 
     async def _follow_up(self, event_ids: list[str]) -> None:
         assert self._follow is not None
@@ -238,11 +246,13 @@ class DeliveryProcessor:
             listing.result()
 
     async def _until_done_or_woken(self) -> None:
-        """Until the listing or the follow-up finishes, or a webhook arrives."""
-        running = {task for task in (self._listing, self._following) if task is not None and not task.done()}
+        """Until the listing or a follow-up finishes, a webhook arrives, or the meetings bot webhooks changed are
+        due (they never wait for a listing that may take minutes)."""
+        running = {task for task in (self._listing, *self._following) if task is not None and not task.done()}
         woken = asyncio.ensure_future(self._wake.wait())
+        timeout = max(self._follow_in(drained=True), 0.01) if self._touched else None
         try:
-            await asyncio.wait({*running, woken}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({*running, woken}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             woken.cancel()
 

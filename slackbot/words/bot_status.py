@@ -435,6 +435,10 @@ RECALL_UNAVAILABLE_FOR_REMOVE = (
     ":warning: Recall isn't answering right now, so the notetaker is still in the meeting. Please try again in a "
     "minute."
 )
+MEDIA_DM_FAILED = (
+    ":warning: I couldn't send you the download link just now (Slack didn't take the message). Please try again "
+    "in a minute."
+)
 NO_RECORDING = ":information_source: No bot recorded this meeting, so there's no recording to get."
 CHOICE_CLOSED = (
     ":information_source: The notetaker has already set off for this meeting, so scheduling it can't change any "

@@ -49,7 +49,7 @@ def message_for(h: Harness, user_id: str, event_id: str) -> Message:
 
 
 def alerts(h: Harness, user_id: str) -> list[Message]:
-    return [m for m in h.dms(user_id) if m.metadata is None and "waiting" in (m.text or "")]
+    return [m for m in h.dms(user_id) if (m.metadata or {}).get("event_type") == "recall_admit_alert"]
 
 
 def deliver(h: Harness, *payloads: dict[str, Any]) -> None:
@@ -493,3 +493,86 @@ def test_get_recording_from_the_home_tab_answers_by_dm_and_the_home_never_keeps_
     url = link_in(answer[0].text or "")
     assert httpx.get(url).status_code == 200
     assert url not in json.dumps(h.slack.home_view(ADA, "T0ACME0001") or {})
+
+
+def test_a_consent_notice_with_an_ampersand_goes_to_the_chat_as_typed(h: Harness) -> None:
+    h.slack.add_user("T0ACME0001", ADMIN, name="carol", is_admin=True)
+    # Slack escapes &, < and > in a slash command's text.
+    _, name = h.slash("admin consent Q&amp;A recorded by {bot} &lt;for notes&gt;", user_id=ADMIN)
+    assert "Q&amp;A recorded by Acme Notetaker &lt;for notes&gt;" in h.replies(name)[-1]  # escaped once, for Slack
+    event_id, _ = scheduled_meeting(h)
+    config = h.recall.bot_for_event(event_id)["bot_config"]  # type: ignore[index]
+    assert config["chat"]["on_bot_join"]["message"] == "Q&A recorded by Acme Notetaker <for notes>"
+
+
+def shared_meeting(h: Harness, *, bob_clicks: bool = True) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """Ada and Bob have the same meeting; Ada schedules the bot, Bob shares it (or not); returns both events and
+    the bot's id."""
+    cal_ada = connect(h, ADA, "ada@acme.test")
+    cal_bob = connect(h, BOB, "bob@acme.test")
+    start, url = soon(1), "https://meet.google.com/abc-defg-hij"
+    ada_event = h.recall.add_event(cal_ada, start_time=start, title="Shared", meeting_url=url)
+    bob_event = h.recall.add_event(cal_bob, start_time=start, title="Shared", meeting_url=url)
+    h.sync(cal_ada)
+    h.sync(cal_bob)
+    clickers = [(ADA, ada_event), (BOB, bob_event)] if bob_clicks else [(ADA, ada_event)]
+    for user, event in clickers:
+        h.click(action_id="schedule_bot", value=event["id"], user_id=user, message=message_for(h, user, event["id"]))
+    bot = h.recall.bot_for_event(ada_event["id"])
+    assert bot is not None
+    return ada_event, bob_event, bot["id"]
+
+
+def test_a_colleague_covered_by_the_bot_follows_it_and_gets_the_recording(h: Harness) -> None:
+    _ada_event, bob_event, bot_id = shared_meeting(h, bob_clicks=False)
+    assert "covers this meeting" in status_text(message_for(h, BOB, bob_event["id"]))
+    deliver(h, h.recall.bot_status(bot_id, "joining_call"))
+    bob_message = message_for(h, BOB, bob_event["id"])
+    assert "is joining" in status_text(bob_message)
+    assert buttons(bob_message) == []  # not his to remove, and scheduling is closed
+    finished(h, bot_id)
+    bob_message = message_for(h, BOB, bob_event["id"])
+    assert buttons(bob_message) == ["get_recording", "get_transcript"]
+    _, name = h.click(action_id="get_recording", value=bob_event["id"], user_id=BOB, message=bob_message)
+    assert httpx.get(link_in(ephemeral(h, name))).status_code == 200
+    assert alerts(h, BOB) == []  # the alert goes to members whose own bot it is
+
+
+def test_a_member_taken_off_the_invite_no_longer_gets_the_recording(h: Harness) -> None:
+    ada_event, bob_event, bot_id = shared_meeting(h)
+    h.recall.delete_event(bob_event["id"])
+    h.sync(h.connections(BOB)[0].recall_calendar_id)
+    finished(h, bot_id)
+    bob_message = message_for(h, BOB, bob_event["id"])
+    assert "Cancelled" in str(bob_message.blocks)
+    assert "get_recording" not in buttons(bob_message)
+    _, name = h.click(action_id="get_recording", value=bob_event["id"], user_id=BOB)
+    assert "isn't on your calendar" in ephemeral(h, name)
+    assert buttons(message_for(h, ADA, ada_event["id"])) == ["get_recording", "get_transcript"]
+
+
+def test_when_the_member_who_scheduled_it_skips_a_colleague_sharing_it_can_remove_it(h: Harness) -> None:
+    ada_event, bob_event, bot_id = shared_meeting(h)
+    h.click(action_id="undo_choice", value=ada_event["id"], user_id=ADA, message=message_for(h, ADA, ada_event["id"]))
+    assert h.recall.bot_for_event(bob_event["id"])["id"] == bot_id  # type: ignore[index]  # Recall keeps it for Bob
+    deliver(h, *h.recall.play(bot_id, "joining_call", "in_call_recording"))
+    assert buttons(message_for(h, BOB, bob_event["id"])) == ["remove_bot"]
+    _, name = h.click(action_id="remove_bot", value=bob_event["id"], user_id=BOB)
+    assert "is leaving the meeting" in ephemeral(h, name)
+    _, name = h.click(action_id="remove_bot", value=ada_event["id"], user_id=ADA)
+    assert "Only the member who scheduled" in ephemeral(h, name)
+
+
+def test_after_a_bot_failed_a_fixed_link_gets_a_new_bot(h: Harness) -> None:
+    event_id, bot_id = scheduled_meeting(h)
+    deliver(h, h.recall.bot_status(bot_id, "fatal", "meeting_link_invalid"))
+    assert "couldn't join" in status_text(message_for(h, ADA, event_id))
+    h.recall.update_event(event_id, meeting_url="https://meet.google.com/new-link-abc")
+    h.sync(h.connections(ADA)[0].recall_calendar_id)
+    new_bot = h.recall.bot_for_event(event_id)
+    assert new_bot is not None and new_bot["id"] != bot_id
+    message = message_for(h, ADA, event_id)
+    assert "Bot scheduled" in status_text(message)
+    assert "undo_choice" in buttons(message)
+    deliver(h, h.recall.bot_status(new_bot["id"], "in_waiting_room"))
+    assert len(alerts(h, ADA)) == 1  # the new bot has its own waiting room

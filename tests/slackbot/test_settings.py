@@ -319,3 +319,27 @@ def test_blank_slack_bot_token_is_missing(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_settings_class_is_the_loaded_type() -> None:
     assert isinstance(load_settings(), Settings)
+
+
+@pytest.mark.parametrize(
+    ("value", "provider"),
+    [
+        ("recallai_streaming", "recallai_streaming"),
+        ("meeting_captions", "meeting_captions"),
+        (" deepgram_streaming ", "deepgram_streaming"),
+        ("none", None),
+        ("NONE", None),
+        ("off", None),
+        ("", None),
+    ],
+)
+def test_the_transcript_provider(value: str, provider: str | None) -> None:
+    assert load_settings(_env_file=None, recall_transcript_provider=value).transcript_provider == provider
+
+
+@pytest.mark.parametrize("value", ["meeting captions", "Deepgram", "recallai-streaming", "{}"])
+def test_a_transcript_provider_that_is_no_key_stops_start_up_with_one_line(value: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(_env_file=None, recall_transcript_provider=value)
+    assert str(raised.value).startswith("Invalid configuration: RECALL_TRANSCRIPT_PROVIDER")
+    assert "recallai_streaming" in str(raised.value)

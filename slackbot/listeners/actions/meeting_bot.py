@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,10 +16,13 @@ from slackbot.meetings.decision import Choice
 from slackbot.registry import Services
 from slackbot.requester import Requester
 from slackbot.services.reconciler import NotYourMeeting
+from slackbot.slack.gateway import SLACK_FAILURES, slack_error_name
 from slackbot.slack.pacing import Lane
 from slackbot.words import bot_status as bot_words
 from slackbot.words import explain_recall_error, explain_refused_choice
 from slackbot.words import meetings as words
+
+logger = logging.getLogger(__name__)
 
 SERIES_CHOICES: dict[str, Choice | None] = {
     ActionId.RECORD_SERIES.value: Choice.SCHEDULE,
@@ -71,7 +75,7 @@ class MeetingButtons:
             requester=requester, event_id=event_id, choice=CHOICES[action_id]
         )
         text = None
-        if outcome.bot_started:
+        if outcome.bot_active:
             text = bot_words.CHOICE_CLOSED
         elif outcome.refused:
             locked = outcome.decision.locked
@@ -120,7 +124,11 @@ class MeetingButtons:
             text = await self._services.bots.media_link(requester, event_id, MEDIA[action_id])
         if from_home(body):
             # A Home view is kept by Slack until the next publish: the link goes to the member's DM instead.
-            await self._services.gateway.post_dm(requester, media_answer(text), lane=Lane.MEMBER)
+            try:
+                await self._services.gateway.post_dm(requester, media_answer(text), lane=Lane.MEMBER)
+            except SLACK_FAILURES as exc:
+                logger.warning("bots.media_dm_failed", extra={"error": slack_error_name(exc)})
+                await self._services.home.publish(requester, notice=bot_words.MEDIA_DM_FAILED)
             return
         await self._answer(body, respond, requester, text)
 

@@ -21,6 +21,7 @@ from slackbot.requester import Requester
 from slackbot.services.bot_config import consent_notice
 from slackbot.services.policy import Change, TooMany
 from slackbot.words import policy as words
+from slackbot.words.markup import unescape
 
 BOT_NAME_MARKUP = frozenset("<>&*_~`|")
 # How `/recall admin` shows `{member}` in the consent notice (each bot names the member it was scheduled for).
@@ -229,7 +230,7 @@ class PolicyCommands:
     async def _consent(self, respond: AsyncRespond, team: str, raw: str) -> None:
         """`on`, `off`, `reset` (the default wording, on) or the admin's own text (on)."""
         policy = self._services.policy
-        choice = raw.strip()
+        choice = unescape(raw).strip()  # the notice goes to the meeting chat as typed, not as Slack escaped it
         current = await policy.workspace_settings(team)
         if choice.lower() in ("on", "off"):
             enabled = choice.lower() == "on"

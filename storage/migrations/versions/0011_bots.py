@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("bot_id", sa.String(64), primary_key=True),
         sa.Column("team_id", sa.String(32), nullable=False),
         sa.Column("scheduled_by", sa.String(32), nullable=True),
+        sa.Column("dedup_key", sa.Text(), nullable=True),
         sa.Column("phase", _status("botphase"), nullable=True),
         sa.Column("phase_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("code", sa.String(64), nullable=True),
@@ -39,6 +40,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_index("ix_bots_team_dedup_key", "bots", ["team_id", "dedup_key"])
     with op.batch_alter_table("meetings") as batch:
         batch.add_column(sa.Column("bot_id", sa.String(64), nullable=True))
         batch.add_column(sa.Column("admit_alert", _status("alertstatus"), nullable=False, server_default="none"))
@@ -60,4 +62,5 @@ def downgrade() -> None:
         batch.drop_index("ix_meetings_bot_id")
         batch.drop_column("admit_alert")
         batch.drop_column("bot_id")
+    op.drop_index("ix_bots_team_dedup_key", table_name="bots")
     op.drop_table("bots")

@@ -212,49 +212,49 @@ TABLE: list[tuple[str, Current, Decision, str, Plan]] = [
     # ---- after the bot set off for the call ------------------------------------------------------------------
     (
         "a skip after the bot set off does not unschedule it (Remove bot makes it leave)",
-        current(scheduled_key=KEY, bot_started=True),
+        current(scheduled_key=KEY, bot_active=True),
         wants(BotState.SKIPPED),
         "in call",
         Plan(BotStep.NOTHING, None, MessageStep.UPDATE, KEY, SETTLED_LIVE),
     ),
     (
         "a moved meeting whose bot set off keeps that bot: no second POST",
-        current(scheduled_key=OLD_KEY, bot_started=True),
+        current(scheduled_key=OLD_KEY, bot_active=True),
         wants(BotState.SCHEDULED),
         SHOWN,
         Plan(BotStep.NOTHING, None, MessageStep.NOTHING, OLD_KEY, SETTLED_LIVE),
     ),
     (
         "the meeting ended while its bot is still in the call: its key is kept, the message follows the bot",
-        current(scheduled_key=KEY, bot_started=True),
+        current(scheduled_key=KEY, bot_active=True),
         wants(BotState.ENDED),
         "recording",
         Plan(BotStep.NOTHING, None, MessageStep.UPDATE, KEY, SETTLED_DONE),
     ),
     (
         "the bot waits to be admitted: one alert DM",
-        current(scheduled_key=KEY, bot_started=True, bot_waiting=True),
+        current(scheduled_key=KEY, bot_active=True, bot_waiting=True),
         wants(BotState.SCHEDULED),
         "waiting",
         Plan(BotStep.NOTHING, None, MessageStep.UPDATE, KEY, SETTLED_LIVE, alert=MessageStep.POST),
     ),
     (
         "the alert was sent already: never twice",
-        current(scheduled_key=KEY, bot_started=True, bot_waiting=True, alert_sent=True),
+        current(scheduled_key=KEY, bot_active=True, bot_waiting=True, alert_sent=True),
         wants(BotState.SCHEDULED),
         SHOWN,
         Plan(BotStep.NOTHING, None, MessageStep.NOTHING, KEY, SETTLED_LIVE),
     ),
     (
         "a member who left the workspace gets no alert",
-        current(scheduled_key=KEY, bot_started=True, bot_waiting=True, reachable=False),
+        current(scheduled_key=KEY, bot_active=True, bot_waiting=True, reachable=False),
         wants(BotState.SCHEDULED),
         "waiting",
         Plan(BotStep.NOTHING, None, MessageStep.NOTHING, KEY, SETTLED_LIVE),
     ),
     (
         "a recording ready for a member who had no DM about the meeting: one now",
-        current(message_posted=False, rendered_hash=None, is_new=False, bot_started=True, bot_news=True),
+        current(message_posted=False, rendered_hash=None, is_new=False, bot_active=True, bot_news=True),
         wants(BotState.ENDED),
         "ready",
         Plan(BotStep.NOTHING, None, MessageStep.POST, None, SETTLED_DONE),
@@ -262,7 +262,7 @@ TABLE: list[tuple[str, Current, Decision, str, Plan]] = [
     (
         "... but not for a member who turned per-meeting DMs off",
         current(
-            message_posted=False, rendered_hash=None, is_new=False, bot_started=True, bot_news=True, notify=Notify.OFF
+            message_posted=False, rendered_hash=None, is_new=False, bot_active=True, bot_news=True, notify=Notify.OFF
         ),
         wants(BotState.ENDED),
         "ready",
@@ -270,7 +270,7 @@ TABLE: list[tuple[str, Current, Decision, str, Plan]] = [
     ),
     (
         "the bot is in the call (no news yet) for a member without a DM: still quiet",
-        current(message_posted=False, rendered_hash=None, is_new=False, bot_started=True),
+        current(message_posted=False, rendered_hash=None, is_new=False, bot_active=True),
         wants(BotState.SCHEDULED),
         "recording",
         Plan(BotStep.NOTHING, None, MessageStep.NOTHING, None, SETTLED_LIVE),
