@@ -141,6 +141,7 @@ def burst(
     recall.reset_calls()
     cpu_before = server.cpu_seconds()
     started = time.monotonic()
+    started_wall = time.time()
     statuses, send_seconds = asyncio.run(push_webhooks(server.url, payloads))
     log(f"burst: {len(payloads)} webhooks sent in {send_seconds:.2f}s, statuses {dict(statuses)}")
     # Under Slack's limits the server is silent while it waits for its pacing: the burst is over when no
@@ -172,6 +173,7 @@ def burst(
         "most_updates_of_one_message": max(per_message, default=0),
         "messages_updated_more_than_once": sum(1 for n in per_message if n > 1),
         "waiting_room_alerts": len(alerts),
+        "seconds_to_last_alert": round(max(float(m.ts) for m in alerts) - started_wall, 1) if alerts else None,
         "chat_postMessage": len(slack.calls_to("chat.postMessage")),
         "messages_on_last_status": ended,
         "recall_calls": len(recall.calls),
@@ -278,7 +280,8 @@ def burst_lines(b: dict[str, Any]) -> list[str]:
         f"  most updates of one message {b['most_updates_of_one_message']}; messages updated more than once "
         f"{b['messages_updated_more_than_once']}",
         f"  waiting-room alerts   {b['waiting_room_alerts']:>6}  (new in this burst: one per meeting whose bot still "
-        f"waits when its message is updated; chat.postMessage {b['chat_postMessage']})",
+        f"waits when its message is updated; the last {b['seconds_to_last_alert']} s after the first webhook; "
+        f"chat.postMessage {b['chat_postMessage']})",
         f"  messages on the last status {b['messages_on_last_status']} of {b['meetings']}",
         f"  Recall calls {b['recall_calls']}; Slack 429s {b['slack_429s']}; server CPU {b['server_cpu_seconds']} s; "
         f"last call {b['seconds_to_last_call']} s after the first webhook (quiet reached: {b['quiet_reached']}; "

@@ -164,7 +164,7 @@ def build_services(
             status=status,
             syncer=syncer,
             bots=BotWebhooks(db=db, recall=recall, clock=clock),
-            follow=meetings.reconcile,
+            follow=meetings.follow_bots,
             lease=lease,
             clock=clock,
         ),

@@ -292,3 +292,13 @@ async def release_admit_alert(session: AsyncSession, event_id: str) -> None:
         .values(admit_alert=AlertStatus.NONE)
         .execution_options(synchronize_session=False)
     )
+
+
+async def finish_admit_alert(session: AsyncSession, event_id: str) -> None:
+    """The waiting-room alert was sent."""
+    await session.execute(
+        update(Meeting)
+        .where(Meeting.recall_event_id == event_id, Meeting.admit_alert == AlertStatus.SENDING)
+        .values(admit_alert=AlertStatus.SENT)
+        .execution_options(synchronize_session=False)
+    )

@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 # Meetings acted on at once within one process (each waits mostly on the database, Recall or Slack).
 RECONCILE_CONCURRENCY = 4
+# Waiting-room alerts sent at once (each one DM; Slack's posting budget is far above its update limit).
+ALERT_CONCURRENCY = 8
 
 __all__ = ["MeetingService", "NotYourMeeting", "Outcome"]
 
@@ -161,6 +163,23 @@ class MeetingService:
         return done
 
     # ---- acting -----------------------------------------------------------------------------------------------
+
+    async def follow_bots(self, event_ids: Iterable[str]) -> int:
+        """Meetings whose bot moved on (Recall's bot webhooks): waiting-room alerts first, all at once (each a new
+        DM, which Slack lets through far faster than message updates), then each meeting's message."""
+        event_ids = list(event_ids)
+        slots = asyncio.Semaphore(ALERT_CONCURRENCY)
+
+        async def alert(event_id: str) -> None:
+            async with slots:
+                try:
+                    await self._reconciler.send_admit_alert(event_id)
+                except Exception:
+                    # The reconcile below tries again (the alert is given back unless Slack may have taken it).
+                    logger.warning("meetings.admit_alert_failed", extra={"recall_event_id": event_id})
+
+        await asyncio.gather(*(alert(event_id) for event_id in event_ids))
+        return await self.reconcile(event_ids)
 
     async def reconcile(self, event_ids: Iterable[str]) -> int:
         """Act on meetings marked to be decided again (a rule or policy changed)."""

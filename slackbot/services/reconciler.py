@@ -300,7 +300,14 @@ class Reconciler:
                         reminder = reminder_message(Row(event_id, snapshot.facts, decision, snapshot.bot))
                         await self._gateway.update(snapshot.owner, snapshot.reminder, reminder, lane=lane)
                     if steps.alert is MessageStep.POST:
-                        alerted = await self._alert(snapshot, lane)
+                        alerted = await self._alert(
+                            snapshot.event_id,
+                            snapshot.owner,
+                            title=snapshot.facts.title,
+                            bot_name=snapshot.bot_name,
+                            channel=snapshot.dm_channel,
+                            lane=lane,
+                        )
                 except SLACK_FAILURES as exc:
                     logger.warning(
                         "meetings.slack_failed", extra={"recall_event_id": event_id, "error": slack_error_name(exc)}
@@ -484,27 +491,54 @@ class Reconciler:
             logger.info("meetings.bot_unscheduled", extra={"recall_event_id": snapshot.event_id})
         return None
 
-    async def _alert(self, snapshot: _Snapshot, lane: Lane) -> bool:
+    async def send_admit_alert(self, event_id: str) -> bool:
+        """The waiting-room alert on its own, ahead of the meeting's message update (which Slack paces at 50 a
+        minute: 200 meetings starting at once would otherwise hear of their waiting bot over four minutes).
+        Sends it if the meeting's own bot waits and nobody sent it yet; the reconcile that follows records it."""
+        async with self._db.transaction() as session:
+            meeting = await repo.get_meeting(session, event_id)
+            owner = await repo.owner_of(session, meeting) if meeting else None
+            if meeting is None or owner is None or meeting.admit_alert is not AlertStatus.NONE or not meeting.bot_id:
+                return False
+            member = owner[1]
+            bot = await bots.get_bot(session, meeting.bot_id)
+            if bot is None or bot.phase is not BotPhase.WAITING or not member.active:
+                return False
+            workspace = await policies.workspace_policy(session, member.team_id)
+            bot_name = workspace.bot_name if workspace and workspace.bot_name else self._bot_name
+            requester = Requester(member.team_id, member.slack_user_id, member.enterprise_id)
+            channel = meeting.channel_id or member.dm_channel_id
+            title = meeting.title
+        sent = await self._alert(
+            event_id, requester, title=title, bot_name=bot_name, channel=channel, lane=Lane.BACKGROUND
+        )
+        if sent:
+            async with self._db.transaction() as session:
+                await repo.finish_admit_alert(session, event_id)
+        return sent
+
+    async def _alert(
+        self, event_id: str, owner: Requester, *, title: str, bot_name: str, channel: str | None, lane: Lane
+    ) -> bool:
         """The bot waits to be admitted: one DM that notifies the member now. At most once: claimed before it is
         sent, never re-sent on a dropped connection (it carries metadata), and given back for another try only when
         Slack answered that it did not take it. A crash or a lost answer loses it rather than sending it twice (the
         meeting's message says the bot waits, too)."""
         async with self._db.transaction() as session:
-            if not await repo.claim_admit_alert(session, snapshot.event_id):
+            if not await repo.claim_admit_alert(session, event_id):
                 return False
-        alert = admit_alert(snapshot.facts.title, bot_name=snapshot.bot_name)
         try:
             await self._gateway.post_dm(
-                snapshot.owner,
-                alert,
-                channel=snapshot.dm_channel,
+                owner,
+                admit_alert(title, bot_name=bot_name),
+                channel=channel,
                 lane=lane,
-                metadata=event_mark(ADMIT_ALERT_METADATA_TYPE, snapshot.event_id),
+                metadata=event_mark(ADMIT_ALERT_METADATA_TYPE, event_id),
             )
         except SLACK_FAILURES as exc:
             if not outcome_unknown(exc):
                 async with self._db.transaction() as session:
-                    await repo.release_admit_alert(session, snapshot.event_id)
+                    await repo.release_admit_alert(session, event_id)
             raise
         return True
 

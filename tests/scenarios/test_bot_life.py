@@ -8,6 +8,7 @@ webhooks Recall would send, each valid against Recall's webhook catalogue; the h
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -576,3 +577,42 @@ def test_after_a_bot_failed_a_fixed_link_gets_a_new_bot(h: Harness) -> None:
     assert "undo_choice" in buttons(message)
     deliver(h, h.recall.bot_status(new_bot["id"], "in_waiting_room"))
     assert len(alerts(h, ADA)) == 1  # the new bot has its own waiting room
+
+
+def test_the_waiting_room_alert_goes_ahead_of_the_message_update_and_survives_its_failure(h: Harness) -> None:
+    event_id, bot_id = scheduled_meeting(h)
+    h.slack.fail_next("chat.update")  # Slack's limit on updates: the meeting's message waits for its retry
+    deliver(h, h.recall.bot_status(bot_id, "in_waiting_room"))
+    (alert,) = alerts(h, ADA)
+    assert "Design review" in (alert.text or "")
+    (meeting,) = h.rows(Meeting)
+    assert meeting.admit_alert.value == "sent"
+    assert meeting.status is ReconcileStatus.RETRYING  # the update is tried again; the alert is not
+    h.clock.advance(timedelta(minutes=5))
+    h.run(h.services.meetings.repair)
+    assert "waiting room" in status_text(message_for(h, ADA, event_id))
+    assert len(alerts(h, ADA)) == 1
+
+
+def test_an_alert_slack_refused_is_sent_again(h: Harness) -> None:
+    _, bot_id = scheduled_meeting(h)
+    h.slack.fail_next("chat.postMessage", error="internal_error", status=500, retry_after=None)
+    h.slack.fail_next("chat.postMessage", error="internal_error", status=500, retry_after=None)
+    deliver(h, h.recall.bot_status(bot_id, "in_waiting_room"))
+    assert alerts(h, ADA) == []
+    (meeting,) = h.rows(Meeting)
+    assert meeting.admit_alert.value == "none"  # Slack said no: it may go again
+    h.clock.advance(timedelta(minutes=5))
+    h.run(h.services.meetings.repair)
+    assert len(alerts(h, ADA)) == 1
+
+
+def test_an_alert_whose_answer_was_lost_is_never_sent_twice(h: Harness) -> None:
+    _, bot_id = scheduled_meeting(h)
+    h.slack.lose_next_reply("chat.postMessage")  # Slack posts it; the answer never comes back
+    deliver(h, h.recall.bot_status(bot_id, "in_waiting_room"))
+    assert len(alerts(h, ADA)) == 1
+    h.clock.advance(timedelta(minutes=5))
+    h.run(h.services.meetings.repair)
+    deliver(h, h.recall.bot_status(bot_id, "in_waiting_room"))  # redelivered under a new message id
+    assert len(alerts(h, ADA)) == 1
