@@ -54,8 +54,10 @@ def alerts(h: Harness, user_id: str) -> list[Message]:
 
 
 def deliver(h: Harness, *payloads: dict[str, Any]) -> None:
+    """Signed and stored in this order, as Recall would send them; then handled (one wait for the lot)."""
     for payload in payloads:
-        assert h.webhook(payload).status_code == 200
+        assert h.webhook(payload, wait=False).status_code == 200
+    h.wait_idle()
 
 
 def status_text(message: Message) -> str:
