@@ -1,4 +1,4 @@
-"""`recall-slackbot serve | worker | migrate | rotate-keys | manifest --public-url URL | --version`."""
+"""`recall-slackbot serve | worker | migrate | rotate-keys | manifest --public-url URL | secret-key | --version`."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def cmd_serve(settings: Settings) -> int:
     from slackbot.app import create_app
     from storage.db import is_sqlite
 
-    settings.require_complete()
+    _warn(settings)
     if is_sqlite(settings.database_url):
         asyncio.run(_migrate(settings))
     # No access log: query strings carry connect-link tokens and OAuth codes; the app logs its own events.
@@ -58,7 +58,7 @@ def cmd_worker(settings: Settings) -> int:
     from slackbot.jobs import build_scheduler
     from slackbot.registry import build_services
 
-    settings.require_complete()
+    _warn(settings)
 
     async def run() -> None:
         services = build_services(settings)
@@ -107,10 +107,37 @@ def cmd_rotate_keys(settings: Settings) -> int:
     return 0
 
 
-def cmd_manifest(public_url: str) -> int:
+def _warn(settings: Settings) -> None:
+    for warning in settings.findings().warnings:
+        logger.warning("config.warning: %s", warning)
+
+
+def cmd_manifest(public_url: str, output: str | None = None) -> int:
+    """Print (or write to ``output``) the manifest; a bad URL is one line on stderr and no file at all."""
     from slackbot.manifest import render_manifest
 
-    sys.stdout.write(render_manifest(public_url))
+    try:
+        manifest = render_manifest(public_url)
+    except ValueError as exc:
+        print(f"recall-slackbot manifest: {exc}", file=sys.stderr)
+        return 2
+    if output is None:
+        sys.stdout.write(manifest)
+        return 0
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(manifest)
+    except OSError as exc:
+        print(f"recall-slackbot manifest: cannot write {output}: {exc.strerror}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_secret_key() -> int:
+    """A new random SECRET_KEY (a Fernet key; any long random string works)."""
+    from cryptography.fernet import Fernet
+
+    print(Fernet.generate_key().decode())
     return 0
 
 
@@ -124,16 +151,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("rotate-keys", help="re-encrypt stored secrets with the first SECRET_KEY")
     manifest = sub.add_parser("manifest", help="print manifest.yml for a deployment")
     manifest.add_argument("--public-url", required=True, help="base URL Slack reaches, e.g. https://bot.example.com")
+    manifest.add_argument("--output", help="write it to this file (only when the URL is good) instead of stdout")
+    sub.add_parser("secret-key", help="print a new random SECRET_KEY")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "manifest":
-        return cmd_manifest(args.public_url)
+        return cmd_manifest(args.public_url, args.output)
+    if args.command == "secret-key":
+        return cmd_secret_key()
     _configure_logging()
     try:
-        settings = load_settings()
+        settings = load_settings(complete=args.command in ("serve", "worker"))
+        database = [line for line in settings.findings().errors if line.startswith("DATABASE_URL")]
+        if database:  # migrate and rotate-keys need the database only, and a clear word when it is wrong
+            raise ConfigError("Invalid configuration:\n" + "\n".join(f"  {line}" for line in database))
         commands = {"serve": cmd_serve, "worker": cmd_worker, "migrate": cmd_migrate, "rotate-keys": cmd_rotate_keys}
         return commands[args.command](settings)
     except ConfigError as exc:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from slackbot.config_check import Findings, Values, check
+
 RecallRegion = Literal["us-east-1", "us-west-2", "eu-central-1", "ap-northeast-1"]
 
 # Where an operator finds each required value; used in the start-up error.
 WHERE_TO_GET: dict[str, str] = {
-    "SECRET_KEY": "generate one with: python -c 'from cryptography.fernet import Fernet; "
-    "print(Fernet.generate_key().decode())'",
+    "SECRET_KEY": "generate one with: recall-slackbot secret-key",
     "SLACK_SIGNING_SECRET": "Slack app settings > Basic Information > App Credentials > Signing Secret",
     "RECALL_API_KEY": "Recall dashboard https://<region>.recall.ai/dashboard/api-keys",
     "RECALL_WEBHOOK_SECRET": "Recall dashboard > Webhooks > your endpoint > Signing Secret (whsec_...)",
@@ -28,14 +30,21 @@ class ConfigError(Exception):
 
 
 class MissingSettingsError(ConfigError):
-    """Raised when required environment variables are missing; the message names all of them."""
+    """Raised when required environment variables are missing or wrong; the message names all of them."""
 
-    def __init__(self, missing: list[str]) -> None:
+    def __init__(self, missing: list[str], wrong: Sequence[str] = ()) -> None:
         self.missing = missing
-        lines = [f"  {name}: {WHERE_TO_GET.get(name, '')}".rstrip(": ") for name in missing]
-        super().__init__(
-            "Missing required configuration (set these environment variables or put them in .env):\n" + "\n".join(lines)
-        )
+        self.wrong = list(wrong)
+        parts = []
+        if missing:
+            lines = [f"  {name}: {WHERE_TO_GET.get(name, '')}".rstrip(": ") for name in missing]
+            parts.append(
+                "Missing required configuration (set these environment variables or put them in .env):\n"
+                + "\n".join(lines)
+            )
+        if self.wrong:
+            parts.append("Invalid configuration:\n" + "\n".join(f"  {line}" for line in self.wrong))
+        super().__init__("\n".join(parts))
 
 
 class Settings(BaseSettings):
@@ -107,10 +116,33 @@ class Settings(BaseSettings):
             missing.append("SLACK_BOT_TOKEN or SLACK_CLIENT_ID + SLACK_CLIENT_SECRET")
         return missing
 
-    def require_complete(self) -> Settings:
+    def findings(self) -> Findings:
+        """Values that are set but wrong (errors) or risky (warnings); see `config_check`."""
+        secrets = {
+            "SLACK_SIGNING_SECRET": self.slack_signing_secret,
+            "SLACK_BOT_TOKEN": self.slack_bot_token,
+            "SLACK_CLIENT_SECRET": self.slack_client_secret,
+            "RECALL_API_KEY": self.recall_api_key,
+            "GOOGLE_CLIENT_SECRET": self.google_client_secret,
+            "MICROSOFT_CLIENT_SECRET": self.microsoft_client_secret,
+        }
+        return check(
+            Values(
+                public_url=self.public_url,
+                database_url=self.database_url,
+                secret_keys=tuple(self.secret_keys),
+                recall_webhook_secret=self.recall_webhook_secret,
+                secrets={name: value for name, value in secrets.items() if value},
+            )
+        )
+
+    def require_complete(self, *, invalid: Sequence[str] = ()) -> Settings:
+        """Everything a server needs: every missing variable and every wrong value in one error (``invalid``:
+        values that did not even parse, found by `load_settings`)."""
         missing = self.missing()
-        if missing:
-            raise MissingSettingsError(missing)
+        wrong = [*invalid, *self.findings().errors]
+        if missing or wrong:
+            raise MissingSettingsError(missing, wrong)
         return self
 
     @property
@@ -132,10 +164,21 @@ class Settings(BaseSettings):
         return [k.strip() for k in self.secret_key.split(",") if k.strip()]
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read settings; a malformed value becomes one clear error."""
+def load_settings(*, complete: bool = False, **overrides: object) -> Settings:
+    """Read settings; a malformed value becomes one clear error. ``complete``: a server is starting, so every
+    missing variable and every wrong value is reported with it, in one error."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"Invalid configuration: {problems}") from None
+        invalid = [f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()]
+        if not complete:
+            raise ConfigError(f"Invalid configuration: {'; '.join(invalid)}") from None
+        # The rest is still checked, with the values that did not parse at their defaults.
+        fields = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        defaults = {name: Settings.model_fields[name].default for name in fields if name in Settings.model_fields}
+        settings = Settings(**{**overrides, **defaults})  # type: ignore[arg-type]
+        settings.require_complete(invalid=invalid)
+        raise ConfigError(f"Invalid configuration: {'; '.join(invalid)}") from None  # pragma: no cover
+    if complete:
+        settings.require_complete()
+    return settings

@@ -107,7 +107,7 @@ def test_missing_configuration_exits_2_naming_every_variable(
 def test_partial_configuration_names_only_what_is_missing(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv("SECRET_KEY", "a-long-enough-secret-key")
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
     assert main(["serve"]) == 2
     err = capsys.readouterr().err
@@ -299,3 +299,93 @@ def test_console_script_serve_without_configuration(isolated: Path) -> None:
     for name in MISSING_NAMES:
         assert name in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# every problem at once (issue 11)
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_missing_and_wrong_values_are_reported_together_in_one_message(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], isolated: Path
+) -> None:
+    for name, value in {
+        "PUBLIC_URL": "bot.example.com",
+        "DATABASE_URL": f"sqlite:///{isolated}/no-such-folder/app.db",
+        "SECRET_KEY": "short",
+        "RECALL_WEBHOOK_SECRET": "not-a-svix-secret",
+        "RECALL_REGION": "mars",
+        "SLACK_BOT_TOKEN": "xoxb-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main([command]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "Traceback" not in err
+    for expected in (
+        "SLACK_SIGNING_SECRET",
+        "RECALL_API_KEY",
+        "RECALL_REGION: Input should be",
+        "PUBLIC_URL: 'bot.example.com' is not an absolute URL",
+        "no-such-folder for the SQLite file does not exist",
+        "SECRET_KEY: the key is shorter than 16 characters; make one with `recall-slackbot secret-key`",
+        "RECALL_WEBHOOK_SECRET: not a Svix signing secret",
+    ):
+        assert expected in err, expected
+    assert list(isolated.iterdir()) == []  # nothing created
+
+
+def test_the_placeholders_of_env_example_are_refused_on_a_public_url(
+    isolated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    (isolated / ".env").write_text(example.read_text())
+    monkeypatch.setenv("PUBLIC_URL", "https://bot.example.com")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert "still the placeholder from .env.example" in err
+    for name in ("SECRET_KEY", "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "RECALL_API_KEY", "RECALL_WEBHOOK_SECRET"):
+        assert name in err
+
+
+def test_secret_key_prints_a_key_the_app_accepts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["secret-key"]) == 0
+    key = capsys.readouterr().out.strip()
+    assert len(key) == 44
+    TokenCipher([key]).decrypt(TokenCipher([key]).encrypt("x"))
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://bot.example.com", "https://bot.example.com/?q=1"])
+def test_manifest_with_a_bad_url_is_one_line_and_no_file(
+    url: str, isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = isolated / "manifest.yml"
+    assert main(["manifest", "--public-url", url, "--output", str(target)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("recall-slackbot manifest: public URL must")
+    assert not target.exists()
+
+
+def test_manifest_output_writes_the_file(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = isolated / "manifest.yml"
+    assert main(["manifest", "--public-url", "https://bot.example.com", "--output", str(target)]) == 0
+    assert capsys.readouterr().out == ""
+    assert yaml.safe_load(target.read_text())["settings"]["event_subscriptions"]["request_url"] == (
+        "https://bot.example.com/slack/events"
+    )
+
+
+@pytest.mark.parametrize("command", ["migrate", "rotate-keys"])
+def test_a_bad_database_url_is_one_clear_error_for_migrate_and_rotate_keys(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app:s3cret@db:notaport/app")
+    monkeypatch.setenv("SECRET_KEY", "a-long-enough-secret-key")
+    assert main([command]) == 2
+    err = capsys.readouterr().err
+    assert "DATABASE_URL:" in err
+    assert "Traceback" not in err
+    assert "s3cret" not in err
