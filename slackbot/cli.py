@@ -44,11 +44,10 @@ def cmd_serve(settings: Settings) -> int:
     import uvicorn
 
     from slackbot.app import create_app
-    from storage.db import is_sqlite
 
     _warn(settings)
-    if is_sqlite(settings.database_url):
-        asyncio.run(_migrate(settings))
+    # Never on a schema behind the code: every start migrates (one replica at a time; see storage.migrate).
+    asyncio.run(_migrate(settings))
     # No access log: query strings carry connect-link tokens and OAuth codes; the app logs its own events.
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False)
     return 0
@@ -59,6 +58,7 @@ def cmd_worker(settings: Settings) -> int:
     from slackbot.registry import build_services
 
     _warn(settings)
+    asyncio.run(_migrate(settings))
 
     async def run() -> None:
         services = build_services(settings)

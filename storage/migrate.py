@@ -6,8 +6,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import SQLITE_IMMEDIATE
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -24,9 +27,19 @@ def _upgrade(connection: Connection, revision: str) -> None:
     command.upgrade(config, revision)
 
 
+# PostgreSQL advisory lock held while migrating, so that replicas starting together migrate one after the other
+# (the later ones then find the schema at head and do nothing). Any constant: it only has to be the same everywhere.
+MIGRATION_LOCK = 0x5245_4341_4C4C  # "RECALL"
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database schema to ``revision``."""
-    async with engine.begin() as conn:
+    """Bring the database schema to ``revision``; on PostgreSQL one process at a time (a transaction-scoped advisory
+    lock; SQLite's own write lock does the same there)."""
+    # SQLite: the write lock taken up front (a deferred BEGIN that later writes fails at once with "database is
+    # locked" when another process migrates at the same time, instead of waiting for it).
+    async with engine.execution_options(**{SQLITE_IMMEDIATE: True}).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_upgrade, revision)
 
 

@@ -14,7 +14,7 @@ import yaml
 from slackbot.cli import build_parser, main
 from storage.crypto import TokenCipher
 from storage.migrate import head_revision
-from tests.unit_fixtures import EXPECTED_TABLES, isolate_settings
+from tests.unit_fixtures import COMPLETE_ENV, EXPECTED_TABLES, isolate_settings
 
 MISSING_NAMES = [
     "SECRET_KEY",
@@ -389,3 +389,43 @@ def test_a_bad_database_url_is_one_clear_error_for_migrate_and_rotate_keys(
     assert "DATABASE_URL:" in err
     assert "Traceback" not in err
     assert "s3cret" not in err
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_serve_brings_the_schema_up_to_date_before_it_starts_on_every_database(
+    database: str, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    import uvicorn
+
+    from storage.db import create_engine
+    from storage.migrate import current_revision
+    from tests.storage.test_migrations import _admin_execute, create_postgres_database
+
+    if database == "sqlite":
+        url, cleanup = f"sqlite:///{isolated}/app.db", None
+    else:
+        admin = os.environ.get("TEST_POSTGRES_URL")
+        if not admin:
+            pytest.skip("TEST_POSTGRES_URL is not set")
+        name, url = create_postgres_database(admin)
+        cleanup = (admin, name)
+    started: list[str | None] = []
+
+    async def revision() -> str | None:
+        engine = create_engine(url)
+        try:
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: started.append(asyncio.run(revision())))
+    for name_, value in {**COMPLETE_ENV, "DATABASE_URL": url}.items():
+        monkeypatch.setenv(name_, value)
+    try:
+        assert main(["serve"]) == 0
+        assert started == [head_revision()]  # migrated before the server started
+    finally:
+        if cleanup is not None:
+            asyncio.run(_admin_execute(cleanup[0], f'DROP DATABASE IF EXISTS "{cleanup[1]}" WITH (FORCE)'))

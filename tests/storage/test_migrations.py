@@ -209,3 +209,16 @@ def test_unreachable_postgres_skips_outside_ci(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="unreachable"):
         create_postgres_database("postgresql://postgres@127.0.0.1:1/test")
+
+
+async def test_processes_starting_together_migrate_one_after_the_other(fresh_url: str) -> None:
+    """`serve` migrates on start on every database: replicas starting at once must not trip over each other."""
+    engines = [create_engine(fresh_url) for _ in range(3)]
+    try:
+        async with asyncio.timeout(60):  # without the lock they wait on each other's catalog locks for good
+            await asyncio.gather(*(upgrade(engine) for engine in engines))
+        assert await current_revision(engines[0]) == head_revision()
+        assert await metadata_diff(engines[0]) == []
+    finally:
+        for engine in engines:
+            await engine.dispose()
