@@ -24,8 +24,7 @@ from storage.models import Meeting, utcnow
 
 logger = logging.getLogger(__name__)
 
-MAX_CODE = 64
-MAX_SUB_CODE = 128
+MAX_SUB_CODE = 128  # the column's length; only known (short) status codes are ever kept
 
 
 def fold(life: BotLife, event: BotEvent) -> BotLife:
@@ -33,7 +32,7 @@ def fold(life: BotLife, event: BotEvent) -> BotLife:
     sub_code = event.sub_code[:MAX_SUB_CODE] if event.sub_code else None
     match event.kind:
         case BotEventKind.STATUS:
-            return apply_status(life, StatusEvent(event.code[:MAX_CODE], sub_code, event.at))
+            return apply_status(life, StatusEvent(event.code, sub_code, event.at))
         case BotEventKind.RECORDING_DONE:
             return apply_media(life, MediaEvent(MediaKind.RECORDING, done=True))
         case BotEventKind.RECORDING_FAILED:

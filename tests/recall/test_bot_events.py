@@ -241,6 +241,8 @@ MALFORMED = [
     ("bot.status_change", _setting(("bot_id",), "b" * 65), "data.bot_id"),
     ("bot.status_change", _without(("status",)), "data.status"),
     ("bot.status_change", _setting(("status", "code"), None), "data.status.code"),
+    ("bot.status_change", _setting(("status", "code"), ""), "data.status.code"),
+    ("bot.status_change", _setting(("status", "code"), 7), "data.status.code"),
     ("bot.status_change", _setting(("status", "created_at"), LEAK), "data.status.created_at"),
     ("recording.done", _setting(("bot",), [LEAK]), "data.bot"),
     ("recording.done", _without(("bot", "id")), "data.bot.id"),
@@ -256,7 +258,7 @@ def test_malformed_payloads(event_type: str, change: Any, field: str) -> None:
     with pytest.raises(WebhookPayloadError) as caught:
         parse_bot_event(event_type, data)
     message = str(caught.value)
-    assert event_type in message and field in message
+    assert message.startswith(f"{event_type}: {field} is not ")  # names the field exactly
     assert LEAK not in message  # the body is never echoed
 
 
@@ -302,3 +304,22 @@ def test_an_event_is_a_plain_frozen_value() -> None:
     assert event.kind == "recording_done"  # a StrEnum: stores and logs as its value
     data["bot"]["metadata"]["slack_user_id"] = "changed later"
     assert event.metadata == {"slack_user_id": "U0456"}  # a copy, not a view of the payload
+
+
+@pytest.mark.parametrize("code", [7, True, ["joining_call"], ""])
+def test_a_v111_code_that_is_not_a_string_falls_back_to_the_event_name(code: Any) -> None:
+    data = example("bot.joining_call")["data"]
+    data["data"]["code"] = code
+    event = parse_bot_event("bot.joining_call", data)
+    assert event is not None and event.code == "joining_call"
+
+
+@pytest.mark.parametrize(
+    ("recording_id", "expected"),
+    [("r" * 64, "r" * 64), ("r" * 65, None), (12345, None), ("", None), ("bad\nid", None)],
+)
+def test_a_recording_id_is_kept_only_when_it_can_be_one(recording_id: Any, expected: str | None) -> None:
+    data = example("recording.done")["data"]
+    data["recording"]["id"] = recording_id
+    event = parse_bot_event("recording.done", data)
+    assert event is not None and event.recording_id == expected

@@ -618,3 +618,12 @@ def test_an_alert_whose_answer_was_lost_is_never_sent_twice(h: Harness) -> None:
     h.run(h.services.meetings.repair)
     deliver(h, h.recall.bot_status(bot_id, "in_waiting_room"))  # redelivered under a new message id
     assert len(alerts(h, ADA)) == 1
+
+
+def test_the_recording_is_offered_as_soon_as_recording_done_arrives_before_the_bot_shuts_down(h: Harness) -> None:
+    event_id, bot_id = scheduled_meeting(h)
+    deliver(h, *h.recall.play(bot_id, "joining_call", "in_call_recording", "call_ended"))
+    deliver(h, *h.recall.finish_recording(bot_id, transcript=False))  # no bot.done yet
+    message = message_for(h, ADA, event_id)
+    assert "Recording ready" in status_text(message)
+    assert buttons(message) == ["get_recording"]

@@ -298,3 +298,15 @@ def test_expired_media_is_never_ready_again() -> None:
 def test_which_phases_can_be_removed(phase: BotPhase | None, active: bool, finished: bool) -> None:
     life = BotLife(phase=phase)
     assert (life.active, life.finished, life.started) == (active, finished, phase is not None)
+
+
+def test_a_done_media_event_never_keeps_a_sub_code() -> None:
+    life = apply_media(BotLife(), MediaEvent(MediaKind.RECORDING, done=True, sub_code="stale"))
+    assert life.recording is MediaState.READY
+    assert life.recording_sub_code is None
+    assert life.recorded  # a finished recording means the bot recorded
+
+
+def test_expiry_leaves_a_transcript_that_never_existed_alone() -> None:
+    life = expired(fold(*HAPPY, RECORDING_DONE))
+    assert (life.recording, life.transcript) == (MediaState.EXPIRED, MediaState.NONE)

@@ -94,3 +94,8 @@ def test_event_ids_fit_in_one_metadata_value(ids: tuple[str, ...], expected: str
 )
 def test_bots_we_did_not_schedule_name_no_meetings(metadata: dict[str, str]) -> None:
     assert event_ids_in(metadata) == []
+
+
+def test_our_metadata_without_event_ids_names_no_meetings() -> None:
+    """A bot this app scheduled before it wrote `recall_event_ids`."""
+    assert event_ids_in({"source": "recall-slackbot", "slack_team_id": "T1"}) == []
