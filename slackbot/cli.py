@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+import warnings
 
 from slackbot.settings import ConfigError, Settings, load_settings
 from storage.crypto import DecryptionError
@@ -23,10 +24,31 @@ def _version() -> str:
         return "unknown"
 
 
-def _configure_logging() -> None:
+def _configure_logging(settings: Settings | None = None) -> None:
     from slackbot.log_format import configure_logging
 
-    configure_logging()
+    if settings is None:
+        configure_logging()
+    else:
+        configure_logging(settings.log_level, fmt=settings.log_format)
+
+
+def _starting(settings: Settings, command: str) -> None:
+    """One line that says how this process runs (never a secret)."""
+    from slackbot.calendar_oauth.providers import configured_providers
+    from storage.db import is_sqlite
+
+    logger.info(
+        "app.starting",
+        extra={
+            "command": command,
+            "mode": "install flow (several workspaces)" if settings.multi_workspace else "one workspace",
+            "public_url": settings.public_base_url,
+            "calendar_providers": ",".join(configured_providers(settings)) or "none",
+            "database": "sqlite" if is_sqlite(settings.database_url) else "postgresql",
+            "jobs": "on" if settings.run_jobs or command == "worker" else "off",
+        },
+    )
 
 
 async def _migrate(settings: Settings) -> None:
@@ -45,6 +67,7 @@ def cmd_serve(settings: Settings) -> int:
 
     from slackbot.app import create_app
 
+    _starting(settings, "serve")
     _warn(settings)
     # Never on a schema behind the code: every start migrates (one replica at a time; see storage.migrate).
     asyncio.run(_migrate(settings))
@@ -57,6 +80,7 @@ def cmd_worker(settings: Settings) -> int:
     from slackbot.jobs import build_scheduler
     from slackbot.registry import build_services
 
+    _starting(settings, "worker")
     _warn(settings)
     asyncio.run(_migrate(settings))
 
@@ -157,6 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # authlib warns, on import, about its own httpx module: not the operator's to fix. Its import puts an "always"
+    # filter for its warnings in front, so ours goes in after it.
+    from authlib import deprecate
+
+    warnings.filterwarnings(
+        "ignore", message="The httpx module is deprecated", category=deprecate.AuthlibDeprecationWarning
+    )
     args = build_parser().parse_args(argv)
     if args.command == "manifest":
         return cmd_manifest(args.public_url, args.output)
@@ -165,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging()
     try:
         settings = load_settings(complete=args.command in ("serve", "worker"))
+        _configure_logging(settings)
         database = [line for line in settings.findings().errors if line.startswith("DATABASE_URL")]
         if database:  # migrate and rotate-keys need the database only, and a clear word when it is wrong
             raise ConfigError("Invalid configuration:\n" + "\n".join(f"  {line}" for line in database))

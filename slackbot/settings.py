@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # Recall's transcription provider for every bot (`recallai_streaming`, `meeting_captions`, `deepgram_streaming`,
     # ...; the provider's own credentials are set in Recall's dashboard), or `none` for no transcript.
     recall_transcript_provider: str = "recallai_streaming"
+    # What the logs show: DEBUG, INFO (the default), WARNING or ERROR; as text lines or one JSON object a line.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
     port: int = 3000
     host: str = "0.0.0.0"  # noqa: S104 - a server meant to be reached from outside
     # Not a contract: background jobs can be switched off (tests drive them by hand).
@@ -84,6 +87,14 @@ class Settings(BaseSettings):
     # chat.postMessage budget a minute (Slack does not publish one; see README > Slack's limits).
     slack_pacing: bool = Field(default=True)
     slack_posts_per_minute: int = Field(default=300, gt=0)
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        return value.upper() if value.upper() in ("DEBUG", "INFO", "WARNING", "ERROR") else value.lower()
 
     @field_validator("recall_transcript_provider")
     @classmethod

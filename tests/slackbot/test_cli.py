@@ -429,3 +429,42 @@ def test_serve_brings_the_schema_up_to_date_before_it_starts_on_every_database(
     finally:
         if cleanup is not None:
             asyncio.run(_admin_execute(cleanup[0], f'DROP DATABASE IF EXISTS "{cleanup[1]}" WITH (FORCE)'))
+
+
+def test_serve_says_how_it_runs_in_one_line_without_a_secret(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import logging
+
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    for name, value in {**COMPLETE_ENV, "DATABASE_URL": f"sqlite:///{isolated}/app.db", "LOG_FORMAT": "JSON"}.items():
+        monkeypatch.setenv(name, value)
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        assert main(["serve"]) == 0
+    finally:
+        root.handlers[:], root.level = saved
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    (starting,) = [line for line in lines if line["message"] == "app.starting"]
+    assert starting["mode"] == "one workspace"
+    assert starting["database"] == "sqlite"
+    assert starting["jobs"] == "on"
+    assert starting["calendar_providers"] == "none"
+    assert starting["public_url"] == "http://localhost:3000"
+    text = json.dumps(lines)
+    for secret in COMPLETE_ENV.values():
+        assert secret not in text
+    assert "alembic" not in {line["logger"] for line in lines}  # its INFO lines are noise
+
+
+@pytest.mark.parametrize("variable", ["LOG_LEVEL", "LOG_FORMAT"])
+def test_a_bad_log_setting_is_a_clear_error(
+    variable: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(variable, "loud")
+    assert main(["migrate"]) == 2
+    assert variable in capsys.readouterr().err
