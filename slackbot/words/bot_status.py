@@ -17,7 +17,7 @@ GET_TRANSCRIPT_BUTTON = "Get transcript"
 REMOVE_BOT_BUTTON = "Remove bot"
 
 # When Recall gave the bot no name (its own default is "Meeting Notetaker"); reads well mid-sentence too.
-DEFAULT_BOT = "Recall's notetaker"
+DEFAULT_BOT = "The bot"
 TITLE_LIMIT = 150
 
 
@@ -72,11 +72,11 @@ def status_line(code: str, *, bot_name: str) -> str:
 
 # --- Why it left, couldn't join or couldn't record, and what to do next ----------------------------------------
 
-_ASK_ADMIN = "ask your Slack admin to check the notetaker's setup in Recall"
+_ASK_ADMIN = "ask your Slack admin to check the bot's setup in Recall"
 _ONE_OFF = "This is usually a one-off. If it keeps happening, tell your Slack admin."
 _CHECK_LINK = "Check the meeting link in the calendar invite (Zoom links need the passcode in them)."
 _SIGNED_IN_ONLY = (
-    "Ask the organiser to let guests join without signing in, or ask your Slack admin to set up a signed-in notetaker."
+    "Ask the organiser to let guests join without signing in, or ask your Slack admin to set up a signed-in bot."
 )
 _ALLOW_REQUESTS = "Ask the host to allow local recording and to let participants request it in their Zoom settings."
 _ADMIT_NEXT_TIME = "Next time, admit it as soon as it asks to join (on Google Meet only the host can admit it)."
@@ -210,7 +210,7 @@ _FATAL = _table(
     (
         ("microsoft_teams_captcha_detected",),
         "Microsoft Teams asked {bot} to solve a captcha, which bots can't do. Ask the organiser to let "
-        "anonymous guests join without a check, or ask your Slack admin to set up a signed-in notetaker.",
+        "anonymous guests join without a check, or ask your Slack admin to set up a signed-in bot.",
     ),
     (
         ("microsoft_teams_bot_not_invited",),
@@ -225,7 +225,7 @@ _FATAL = _table(
     (
         ("zoom_email_required",),
         "Zoom asked {bot} for an email address before joining, which it can't give. Ask the host to turn off "
-        "that requirement, or ask your Slack admin to give the notetaker an email in Recall.",
+        "that requirement, or ask your Slack admin to give the bot an email in Recall.",
     ),
     (
         ("zoom_captcha_required",),
@@ -279,7 +279,7 @@ _FATAL = _table(
     (
         ("google_meet_bot_blocked",),
         "Google Meet turned {bot} away, often because of words in its name. Ask your Slack admin to try a "
-        "different notetaker name in Recall.",
+        "different bot name in Recall.",
     ),
     (
         ("google_meet_permission_denied_breakout", "microsoft_teams_breakout_room_unsupported"),
@@ -407,7 +407,7 @@ def transcript_failed_line() -> str:
 
 def no_recording_line() -> str:
     return (
-        ":heavy_minus_sign: *No recording*: the notetaker left without recording anything "
+        ":heavy_minus_sign: *No recording*: the bot left without recording anything "
         "(for example, nobody admitted it)."
     )
 
@@ -432,7 +432,7 @@ RECALL_UNAVAILABLE_FOR_MEDIA = (
     ":warning: Recall isn't answering right now, so I couldn't get a download link. Please try again in a minute."
 )
 RECALL_UNAVAILABLE_FOR_REMOVE = (
-    ":warning: Recall isn't answering right now, so the notetaker is still in the meeting. Please try again in a "
+    ":warning: Recall isn't answering right now, so the bot is still in the meeting. Please try again in a "
     "minute."
 )
 MEDIA_DM_FAILED = (
@@ -441,13 +441,13 @@ MEDIA_DM_FAILED = (
 )
 NO_RECORDING = ":information_source: No bot recorded this meeting, so there's no recording to get."
 CHOICE_CLOSED = (
-    ":information_source: The notetaker has already set off for this meeting, so scheduling it can't change any "
+    ":information_source: The bot has already set off for this meeting, so scheduling it can't change any "
     "more. Nothing was changed. While it's in the call, *Remove bot* makes it leave."
 )
 REMOVE_NOT_YOURS = ":no_entry: Only the member who scheduled this bot can remove it. Nothing was changed."
-BOT_ALREADY_GONE = ":information_source: The notetaker has already left this meeting, so there's nothing to remove."
+BOT_ALREADY_GONE = ":information_source: The bot has already left this meeting, so there's nothing to remove."
 BOT_NOT_STARTED = (
-    ":information_source: The notetaker isn't in the meeting yet, so there's nothing to remove. "
+    ":information_source: The bot isn't in the meeting yet, so there's nothing to remove. "
     "To stop it joining, use *Skip* instead."
 )
 

@@ -138,7 +138,7 @@ KEY_PHRASES = [
     ("fatal", "meeting_requires_sign_in", "let guests join without signing in"),
     ("fatal", "google_meet_sign_in_missing_login_credentials", "signed in to a google account"),
     ("fatal", "microsoft_teams_sign_in_credentials_missing", "microsoft teams meeting only lets signed-in"),
-    ("fatal", "google_meet_bot_blocked", "notetaker name"),
+    ("fatal", "google_meet_bot_blocked", "bot name"),
     ("fatal", "zoom_web_disallowed", "end-to-end encryption"),
     ("fatal", "zoom_sdk_app_not_published", "ask your slack admin"),
     ("call_ended", "timeout_exceeded_waiting_room", "admit it as soon as it asks"),
@@ -248,7 +248,7 @@ def test_an_unknown_status_is_a_neutral_line() -> None:
 
 def test_status_lines_escape_the_bot_name_and_survive_a_blank_one() -> None:
     assert ESCAPED_HOSTILE in status_line("joining_call", bot_name=HOSTILE)
-    assert status_line("joining_call", bot_name="  ") == ":hourglass_flowing_sand: *Recall's notetaker is joining*"
+    assert status_line("joining_call", bot_name="  ") == ":hourglass_flowing_sand: *The bot is joining*"
 
 
 def test_waiting_room_alert() -> None:
