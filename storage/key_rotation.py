@@ -22,9 +22,17 @@ class RotationReport:
 async def _rotate_column(session: AsyncSession, cipher: TokenCipher, table: Table, column: str) -> int:
     key = table.c.id
     rows = (await session.execute(select(key, table.c[column]).where(table.c[column].is_not(None)))).all()
+    rotated = 0
     for row_id, ciphertext in rows:
-        await session.execute(update(table).where(key == row_id).values({column: cipher.rotate(ciphertext)}))
-    return len(rows)
+        # Compare-and-set: a secret the running app replaced meanwhile (a reconnect's new refresh token, already
+        # under the first key) is newer than ours and is left alone. Safe to run while the app serves.
+        result = await session.execute(
+            update(table)
+            .where(key == row_id, table.c[column] == ciphertext)
+            .values({column: cipher.rotate(ciphertext)})
+        )
+        rotated += result.rowcount or 0
+    return rotated
 
 
 async def rotate_secrets(session: AsyncSession, cipher: TokenCipher) -> RotationReport:
