@@ -157,6 +157,15 @@ def cmd_manifest(public_url: str, output: str | None = None) -> int:
     return 0
 
 
+def cmd_doctor(settings: Settings) -> int:
+    """Every check, one line each; exit 0 only when none failed."""
+    from slackbot.doctor import diagnose, passed, render
+
+    checks = asyncio.run(diagnose(settings))
+    print(render(checks))
+    return 0 if passed(checks) else 1
+
+
 def cmd_secret_key() -> int:
     """A new random SECRET_KEY (a Fernet key; any long random string works)."""
     from cryptography.fernet import Fernet
@@ -177,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--public-url", required=True, help="base URL Slack reaches, e.g. https://bot.example.com")
     manifest.add_argument("--output", help="write it to this file (only when the URL is good) instead of stdout")
     sub.add_parser("secret-key", help="print a new random SECRET_KEY")
+    sub.add_parser("doctor", help="check the configuration against the real services, one line per check")
     return parser
 
 
@@ -198,9 +208,17 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(complete=args.command in ("serve", "worker"))
         _configure_logging(settings)
         database = [line for line in settings.findings().errors if line.startswith("DATABASE_URL")]
-        if database:  # migrate and rotate-keys need the database only, and a clear word when it is wrong
+        if (
+            database and args.command != "doctor"
+        ):  # migrate and rotate-keys need the database only, and a clear word when it is wrong
             raise ConfigError("Invalid configuration:\n" + "\n".join(f"  {line}" for line in database))
-        commands = {"serve": cmd_serve, "worker": cmd_worker, "migrate": cmd_migrate, "rotate-keys": cmd_rotate_keys}
+        commands = {
+            "serve": cmd_serve,
+            "worker": cmd_worker,
+            "migrate": cmd_migrate,
+            "rotate-keys": cmd_rotate_keys,
+            "doctor": cmd_doctor,
+        }
         return commands[args.command](settings)
     except ConfigError as exc:
         print(exc, file=sys.stderr)

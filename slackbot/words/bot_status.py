@@ -407,8 +407,7 @@ def transcript_failed_line() -> str:
 
 def no_recording_line() -> str:
     return (
-        ":heavy_minus_sign: *No recording*: the bot left without recording anything "
-        "(for example, nobody admitted it)."
+        ":heavy_minus_sign: *No recording*: the bot left without recording anything (for example, nobody admitted it)."
     )
 
 
@@ -432,8 +431,7 @@ RECALL_UNAVAILABLE_FOR_MEDIA = (
     ":warning: Recall isn't answering right now, so I couldn't get a download link. Please try again in a minute."
 )
 RECALL_UNAVAILABLE_FOR_REMOVE = (
-    ":warning: Recall isn't answering right now, so the bot is still in the meeting. Please try again in a "
-    "minute."
+    ":warning: Recall isn't answering right now, so the bot is still in the meeting. Please try again in a minute."
 )
 MEDIA_DM_FAILED = (
     ":warning: I couldn't send you the download link just now (Slack didn't take the message). Please try again "

@@ -915,7 +915,9 @@ class FakeSlack:
                 if err.violation:
                     self._violate(method, err.kind, err.violation, params)
                 return self._finish(method, params, {"ok": False, "error": err.error, **err.extra})
-            reply = self._finish(method, params, body_out)
+            # Slack names the token's granted scopes on every Web API reply (docs.slack.dev: "x-oauth-scopes").
+            granted = {"x-oauth-scopes": ",".join(ws.scopes)} if ws is not None else None
+            reply = self._finish(method, params, body_out, headers=granted)
             if reply_lost:
                 return _Reply(0, b"", {}, drop_after=0.0)
             hold = next((h for h in self._reply_holds if h.method == method and not h.taken), None)
