@@ -8,7 +8,7 @@ from slackbot.calendar_oauth.links import LINK_TTL
 from slackbot.words.common import command_word, duration, provider_label
 
 USAGE = (
-    "*Recall notetaker commands*\n"
+    "*Recall recording bot commands*\n"
     "• `/recall connect` — connect Google Calendar or Microsoft Outlook (`/recall connect google`, "
     "`/recall connect outlook`)\n"
     "• `/recall status` — see which calendars are connected\n"

@@ -17,11 +17,11 @@ STATUS_WORDS = {
 }
 
 CONNECT_INTRO = (
-    "Connect your calendar and I'll message you about each upcoming meeting, so you can choose where Recall's "
-    "notetaker joins."
+    "Connect your calendar and I'll message you about each upcoming meeting, so you can choose where the "
+    "recording bot joins."
 )
 RECONNECT_INTRO = (
-    "Your calendar connection needs to be renewed. Sign in again to keep Recall's notetaker on your meetings."
+    "Your calendar connection needs to be renewed. Sign in again to keep the recording bot on your meetings."
 )
 LINK_FINE_PRINT = (
     f"Read-only access to your events. Each link works once, for you only, and expires in {LINK_LIFETIME}."
@@ -33,11 +33,11 @@ CONNECTED_BODY = (
 )
 HOME_INTRO = (
     "Connect your calendar and I'll DM you about each upcoming meeting that has a video link, so you can choose "
-    "where Recall's notetaker joins."
+    "where the recording bot joins."
 )
 HOME_LINK_NOTE = "I'll DM you a link that works once."
 NO_PROVIDERS = "No calendar provider is set up for this app yet."
-HOME_HEADER = "Recall notetaker"
+HOME_HEADER = "Recall recording bot"
 TRY_LATER_TITLE = "Please try again in a minute"
 TRY_LATER_DETAIL = (
     "We couldn't reach our database just now, so nothing was changed. Your link still works: open it again in a minute."
@@ -146,7 +146,7 @@ def explain_connect_failure(failure: ConnectFailure, provider: str) -> Explanati
         case ConnectFailure.DENIED:
             return Explanation(
                 "You didn't allow access",
-                f"Recall needs to read your {label} to send its notetaker to your meetings. Nothing was "
+                f"Recall needs to read your {label} to send the recording bot to your meetings. Nothing was "
                 "connected. If you change your mind, type `/recall connect` in Slack.",
             )
         case ConnectFailure.PROVIDER_ERROR:

@@ -198,11 +198,11 @@ def explain_recall_error(error: RecallError) -> str:
             reasons = [error.message]
     details = " ".join(reasons).lower()
     too_soon = (
-        ":hourglass: The meeting starts too soon: Recall has no notetaker free this close to the start. "
+        ":hourglass: The meeting starts too soon: Recall has no bot free this close to the start. "
         "Nothing was changed. Try again in a minute."
     )
     if status == 400 and "ended" in details:
-        return ":checkered_flag: This meeting has already ended, so a notetaker can't join it. Nothing was changed."
+        return ":checkered_flag: This meeting has already ended, so a bot can't join it. Nothing was changed."
     if status == 507 or (status == 400 and "not enough time" in details):
         return too_soon
     if status == 404:

@@ -105,6 +105,13 @@ def test_the_cli_exits_1_when_a_check_fails(
     from slackbot.cli import main
 
     isolate_settings(monkeypatch, tmp_path)  # no stray .env, no settings from the environment
+    import logging
+
+    from slackbot.log_format import QUIET_LOGGERS
+
+    for name in (*QUIET_LOGGERS, ""):  # main() configures logging for the process: put it back after
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.getLogger(name).level)
+    monkeypatch.setattr(logging.getLogger(), "handlers", logging.getLogger().handlers[:])
 
     values = {
         "DATABASE_URL": live.settings.database_url,

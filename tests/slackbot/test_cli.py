@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,21 @@ MISSING_NAMES = [
     "SLACK_BOT_TOKEN or SLACK_CLIENT_ID + SLACK_CLIENT_SECRET",
 ]
 BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(autouse=True)
+def logging_restored() -> Iterator[None]:
+    """`main()` configures logging for the process (levels of third-party loggers too): put it back after."""
+    import logging
+
+    from slackbot.log_format import QUIET_LOGGERS
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, {name: logging.getLogger(name).level for name in QUIET_LOGGERS})
+    yield
+    root.handlers[:], root.level = saved[0], saved[1]
+    for name, level in saved[2].items():
+        logging.getLogger(name).setLevel(level)
 
 
 @pytest.fixture(autouse=True)

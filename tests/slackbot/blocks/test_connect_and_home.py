@@ -225,7 +225,7 @@ def test_home_view_without_connections() -> None:
     assert view["type"] == "home"
     assert_valid(view["blocks"], limit=MAX_VIEW_BLOCKS)
     assert view["blocks"][0]["type"] == "header"
-    assert view["blocks"][0]["text"]["text"] == "Recall notetaker"
+    assert view["blocks"][0]["text"]["text"] == "Recall recording bot"
     found = buttons(view["blocks"])
     assert [b["action_id"] for b in found] == ["home_connect:google", "home_connect:microsoft"]
     assert all(b["action_id"].startswith(f"{ActionId.HOME_CONNECT}:") for b in found)
