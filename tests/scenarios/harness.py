@@ -442,6 +442,37 @@ def bound_socket() -> socket.socket:
     return sock
 
 
+def live_settings(
+    *,
+    sock: socket.socket,
+    database_url: str,
+    slack: FakeSlack,
+    recall: FakeRecall,
+    google: OidcProviderMock,
+    secret_key: str,
+) -> Settings:
+    """Settings for a real server on ``sock`` against the twins (one workspace, Google through the stand-in)."""
+    public_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    client = google.register_client([f"{public_url}/calendar/oauth/google/callback"])
+    slack.add_workspace(TEAM_ID, TEAM_NAME, bot_token=BOT_TOKEN)
+    return Settings(
+        _env_file=None,
+        database_url=database_url,
+        public_url=public_url,
+        secret_key=secret_key,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_bot_token=BOT_TOKEN,
+        slack_api_url=slack.base_url,
+        recall_api_key=recall.api_key,
+        recall_api_url=recall.base_url,
+        recall_webhook_secret=WEBHOOK_SECRET,
+        google_client_id=client.client_id,
+        google_client_secret=client.client_secret,
+        google_oauth_metadata_url=google.metadata_url,
+        run_jobs=False,
+    )
+
+
 class LiveServer:
     """``create_app(settings)`` served by uvicorn on a thread; ``with LiveServer(settings, sock):``."""
 

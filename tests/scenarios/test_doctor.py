@@ -12,8 +12,8 @@ import pytest
 
 from slackbot.doctor import Status, diagnose, passed, render
 from slackbot.settings import Settings
-from tests.conftest import BOT_TOKEN, TEAM_ID, TEAM_NAME
-from tests.scenarios.harness import SIGNING_SECRET, WEBHOOK_SECRET, LiveServer, bound_socket
+from tests.conftest import BOT_TOKEN
+from tests.scenarios.harness import SIGNING_SECRET, WEBHOOK_SECRET, LiveServer, bound_socket, live_settings
 from tests.twins.fake_recall import FakeRecall
 from tests.twins.fake_slack import FakeSlack
 from tests.twins.oauth_providers import OidcProviderMock
@@ -25,24 +25,13 @@ def live(
     database_url: str, fake_slack: FakeSlack, fake_recall: FakeRecall, oidc_provider: OidcProviderMock
 ) -> Iterator[LiveServer]:
     sock = bound_socket()
-    public_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    google = oidc_provider.register_client([f"{public_url}/calendar/oauth/google/callback"])
-    fake_slack.add_workspace(TEAM_ID, TEAM_NAME, bot_token=BOT_TOKEN)
-    settings = Settings(
-        _env_file=None,
+    settings = live_settings(
+        sock=sock,
         database_url=database_url,
-        public_url=public_url,
+        slack=fake_slack,
+        recall=fake_recall,
+        google=oidc_provider,
         secret_key="doctor-test-secret-key",
-        slack_signing_secret=SIGNING_SECRET,
-        slack_bot_token=BOT_TOKEN,
-        slack_api_url=fake_slack.base_url,
-        recall_api_key=fake_recall.api_key,
-        recall_api_url=fake_recall.base_url,
-        recall_webhook_secret=WEBHOOK_SECRET,
-        google_client_id=google.client_id,
-        google_client_secret=google.client_secret,
-        google_oauth_metadata_url=oidc_provider.metadata_url,
-        run_jobs=False,
     )
     with LiveServer(settings, sock) as server:
         yield server
