@@ -161,7 +161,8 @@ def test_commands_and_events_match_the_id_module() -> None:
 def test_app_surface_settings() -> None:
     manifest = load_manifest()
     assert manifest["display_information"]["name"] == "Recall for Slack"
-    assert manifest["features"]["bot_user"]["display_name"] == "Recall"
+    # The app speaks as itself, never as Recall: its messages come from "Recall for Slack".
+    assert manifest["features"]["bot_user"]["display_name"] == manifest["display_information"]["name"]
     assert manifest["features"]["app_home"] == {
         "home_tab_enabled": True,
         "messages_tab_enabled": True,

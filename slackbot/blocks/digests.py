@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, tzinfo
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -120,9 +120,9 @@ def summary_message(
     return build_message(headline.replace("*", ""), blocks)
 
 
-def reminder_message(row: Row) -> Message:
+def reminder_message(row: Row, *, tz: tzinfo = UTC) -> Message:
     """The meeting's own message under a heading: starts in 30 minutes, nobody decided."""
-    inner = meeting_message(row.facts, row.decision, event_id=row.event_id, bot=row.bot)
+    inner = meeting_message(row.facts, row.decision, event_id=row.event_id, bot=row.bot, tz=tz)
     head = SectionBlock(text=MarkdownTextObject(text=words.REMINDER_HEAD)).to_dict()
     return Message(text=f"Starts in 30 minutes: {inner.text}", blocks=[head, *inner.blocks])
 

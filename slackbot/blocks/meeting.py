@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime, tzinfo
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -125,10 +125,18 @@ def status_and_buttons(
     return status, meeting_buttons(meeting, decision, event_id=event_id)
 
 
+def notification_time(moment: datetime, tz: tzinfo) -> str:
+    """The start as the notification shows it: in the member's own time zone (Slack's date tokens are not
+    rendered in push notifications), with the zone named."""
+    return moment.astimezone(tz).strftime("%a %d %b %H:%M %Z").strip()
+
+
 def meeting_message(
-    meeting: MeetingFacts, decision: Decision, *, event_id: str, bot: BotShown | None = None
+    meeting: MeetingFacts, decision: Decision, *, event_id: str, bot: BotShown | None = None, tz: tzinfo = UTC
 ) -> Message:
-    """Pure: the same inputs always give the same message (its digest decides whether to chat.update)."""
+    """Pure: the same inputs always give the same message (its digest decides whether to chat.update).
+
+    ``tz`` is the member's time zone, for the notification text; the blocks use Slack's date tokens."""
     title = escape(display_title(meeting.title))
     heading = f"~{title}~" if decision.state is BotState.CANCELLED else f"*{title}*"
     details = [when(meeting)]
@@ -150,7 +158,7 @@ def meeting_message(
     ]
     if buttons:
         blocks.append(ActionsBlock(block_id=BlockId.MEETING_ACTIONS, elements=buttons))
-    fallback_start = meeting.start_time.astimezone(UTC).strftime("%a %d %b %H:%M UTC")
+    fallback_start = notification_time(meeting.start_time, tz)
     state = words.STATE_WORDS[decision.state]
     if bot is not None and bot.life.started:
         state = bot_words.plain_state(bot.life.code or "", recording_ready=bot.life.recording_ready)

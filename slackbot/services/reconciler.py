@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -22,7 +22,7 @@ from recall.errors import RecallError, RecallRateLimited
 from slackbot.blocks.digests import Row, reminder_message
 from slackbot.blocks.meeting import admit_alert, meeting_message
 from slackbot.blocks.text import Message
-from slackbot.meetings.attention import HOME_DAYS, Notify
+from slackbot.meetings.attention import HOME_DAYS, Notify, zone
 from slackbot.meetings.bot_life import BotShown
 from slackbot.meetings.decision import Choice, Decision, MeetingFacts, decide
 from slackbot.meetings.plan import (
@@ -155,6 +155,7 @@ class _Snapshot:
     series_choice: Choice | None
     policy: Policy
     bot_name: str
+    tz: tzinfo  # the member's, for the notification text
     current: Current
     posted: PostedMessage | None
     reminder: PostedMessage | None
@@ -297,7 +298,9 @@ class Reconciler:
                 try:
                     sent = await self._send(snapshot, steps.message, message, lane, left) or sent
                     if steps.reminder is MessageStep.UPDATE and snapshot.reminder is not None:
-                        reminder = reminder_message(Row(event_id, snapshot.facts, decision, snapshot.bot))
+                        reminder = reminder_message(
+                            Row(event_id, snapshot.facts, decision, snapshot.bot), tz=snapshot.tz
+                        )
                         await self._gateway.update(snapshot.owner, snapshot.reminder, reminder, lane=lane)
                     if steps.alert is MessageStep.POST:
                         alerted = await self._alert(
@@ -415,6 +418,7 @@ class Reconciler:
                 series_choice=Choice(series) if series else None,
                 policy=policy_for(member=member, emails=[connection.email], workspace=workspace),
                 bot_name=bot_name,
+                tz=zone(member.timezone),
                 current=Current(
                     current_key=meeting.current_key,
                     scheduled_key=meeting.scheduled_key,
@@ -476,7 +480,7 @@ class Reconciler:
         )
 
     def _render(self, snapshot: _Snapshot, decision: Decision) -> Message:
-        return meeting_message(snapshot.facts, decision, event_id=snapshot.event_id, bot=snapshot.bot)
+        return meeting_message(snapshot.facts, decision, event_id=snapshot.event_id, bot=snapshot.bot, tz=snapshot.tz)
 
     async def _bot(self, snapshot: _Snapshot, steps: Plan) -> str | None:
         """Carry out the bot step; returns the id of the bot Recall scheduled (None: none scheduled now)."""

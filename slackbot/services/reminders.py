@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from slackbot.blocks.digests import Row, reminder_message
-from slackbot.meetings.attention import REMINDER_LEAD, ReminderStep, reminder_step
+from slackbot.meetings.attention import REMINDER_LEAD, ReminderStep, reminder_step, zone
 from slackbot.requester import Requester
 from slackbot.services.meeting_views import views_of
 from slackbot.slack.gateway import (
@@ -114,7 +114,7 @@ class ReminderService:
             if found is not None:
                 await self._record(event_id, found)
                 return True
-        message = reminder_message(Row(view.event_id, view.facts, view.decision, view.bot))
+        message = reminder_message(Row(view.event_id, view.facts, view.decision, view.bot), tz=zone(member.timezone))
         left: list[str] = []
         claimed_at = now
 

@@ -8,11 +8,11 @@ from slackbot.calendar_oauth.links import LINK_TTL
 from slackbot.words.common import command_word, duration, provider_label
 
 USAGE = (
-    "*Recall recording bot commands*\n"
+    "*Recall for Slack commands*\n"
     "• `/recall connect` — connect Google Calendar or Microsoft Outlook (`/recall connect google`, "
     "`/recall connect outlook`)\n"
     "• `/recall status` — see which calendars are connected\n"
-    "• `/recall disconnect` — disconnect your calendars and delete what Recall stored "
+    "• `/recall disconnect` — disconnect your calendars and delete what this app stored "
     "(`/recall disconnect google` for just one)\n"
     "• `/recall rule [ask|all|organised|external|internal] [accepted]` — decide once which meetings are recorded "
     "(`/recall rule` shows yours)\n"
@@ -26,8 +26,8 @@ USAGE = (
 
 NAME_ONE_CALENDAR = "Name one calendar: `google` or `outlook`."
 NO_PROVIDER_SET_UP = (
-    "No calendar provider is set up for this app yet. Ask the person who runs it to add Google or Microsoft OAuth "
-    "credentials."
+    "No calendar can be connected here yet: Google Calendar and Microsoft Outlook aren't set up for this app. "
+    "Ask your Slack admin to set them up."
 )
 DM_FAILED = "I couldn't send you a DM just now, so no link was sent. Please try `/recall connect` again in a minute."
 TRY_AGAIN_SOON = ":hourglass: I couldn't do that just now, so nothing was changed. Please try again in a minute."

@@ -163,14 +163,14 @@ def explain_connect_failure(failure: ConnectFailure, provider: str) -> Explanati
         case ConnectFailure.NO_REFRESH_TOKEN:
             return Explanation(
                 f"{label} didn't give lasting access",
-                f"{label} let you sign in but didn't grant the ongoing access Recall needs. "
+                f"{label} let you sign in but didn't grant the ongoing access this app needs. "
                 "Remove this app from your account's third-party access settings, then type "
                 "`/recall connect` again and approve every permission.",
             )
         case ConnectFailure.SCOPE_MISSING:
             return Explanation(
                 "Calendar access wasn't ticked",
-                f"You signed in, but the box that lets Recall read your {label} events was left unticked. "
+                f"You signed in, but the box that lets this app read your {label} events was left unticked. "
                 "Type `/recall connect` again and tick the calendar permission on the consent screen.",
             )
         case ConnectFailure.NO_EMAIL:

@@ -35,7 +35,7 @@ from tests.scenarios.test_connect import (
 )
 from tests.twins.fake_slack import Message, app_home_opened_event, sign_slack_request
 
-USAGE = "Recall recording bot commands"
+USAGE = "Recall for Slack commands"
 # The "Google" stand-in (oidc-provider-mock: Flask, werkzeug, authlib's server side) logs on its own threads.
 STAND_IN_LOGGERS = ("werkzeug", "oidc_provider_mock", "authlib.oauth2.rfc6749.")
 

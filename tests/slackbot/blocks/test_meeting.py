@@ -6,10 +6,12 @@ import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk.models.blocks import Block
 
+from slackbot.blocks.digests import Row, reminder_message
 from slackbot.blocks.meeting import MAX_TITLE, display_title, duration_words, meeting_message
 from slackbot.blocks.text import MAX_BUTTON_TEXT, MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT, Message
 from slackbot.ids import ActionId, BlockId
@@ -330,7 +332,8 @@ def test_time_uses_slack_date_tokens_with_the_right_epochs(start: datetime) -> N
     assert "{date_short_pretty}" in start_format
     assert "{time}" in start_format
     assert "{time}" in end_format
-    # Fallbacks (for clients that can't render tokens) are in UTC and say so.
+    # Fallbacks (for clients that can't render tokens) are in UTC and say so; the notification text is in the
+    # member's zone (UTC when Slack never told us theirs).
     utc_start = start.astimezone(UTC)
     assert start_fallback == utc_start.strftime("%a %d %b %Y %H:%M UTC")
     assert end_fallback == end.astimezone(UTC).strftime("%H:%M UTC")
@@ -461,3 +464,36 @@ def test_output_depends_on_what_the_member_sees() -> None:
     assert render(facts(start_time=START + timedelta(minutes=5), end_time=START + timedelta(minutes=35))) != base
     assert render(state=BotState.SCHEDULED) != base
     assert meeting_message(facts(), decision_for(BotState.ASK), event_id="other-event") != base
+
+
+@pytest.mark.parametrize(
+    ("zone_name", "shown"),
+    [
+        ("Europe/Paris", "Wed 01 May 14:00 CEST"),
+        ("America/Los_Angeles", "Wed 01 May 05:00 PDT"),
+        ("Asia/Kolkata", "Wed 01 May 17:30 IST"),
+        ("Pacific/Auckland", "Thu 02 May 00:00 NZST"),  # the next day there
+        ("UTC", "Wed 01 May 12:00 UTC"),
+    ],
+)
+def test_the_notification_text_shows_the_start_in_the_members_time_zone(zone_name: str, shown: str) -> None:
+    # Push notifications show `text` as it is (no date tokens rendered there), so it is already local.
+    start = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    meeting = facts(start_time=start, end_time=start + timedelta(minutes=30))
+    message = meeting_message(
+        meeting, decide(meeting, choice=None, covered_by=(), now=NOW), event_id="evt_1", tz=ZoneInfo(zone_name)
+    )
+    assert f"({shown}):" in message.text
+    assert "<!date" not in message.text
+    # The blocks are the same in every zone: Slack renders their tokens for each reader.
+    assert (
+        message.blocks
+        == meeting_message(meeting, decide(meeting, choice=None, covered_by=(), now=NOW), event_id="evt_1").blocks
+    )
+
+
+def test_the_reminder_notification_is_local_too() -> None:
+    start = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    meeting = facts(start_time=start, end_time=start + timedelta(minutes=30))
+    row = Row("evt_1", meeting, decide(meeting, choice=None, covered_by=(), now=NOW))
+    assert "(Wed 01 May 14:00 CEST)" in reminder_message(row, tz=ZoneInfo("Europe/Paris")).text
