@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from slackbot.calendar_oauth.links import LINK_TTL
 from slackbot.words.common import command_word, duration, provider_label
+from slackbot.words.connect import NO_PROVIDERS
 
 USAGE = (
     "*Recall for Slack commands*\n"
@@ -25,10 +26,7 @@ USAGE = (
 )
 
 NAME_ONE_CALENDAR = "Name one calendar: `google` or `outlook`."
-NO_PROVIDER_SET_UP = (
-    "No calendar can be connected here yet: Google Calendar and Microsoft Outlook aren't set up for this app. "
-    "Ask your Slack admin to set them up."
-)
+NO_PROVIDER_SET_UP = NO_PROVIDERS
 DM_FAILED = "I couldn't send you a DM just now, so no link was sent. Please try `/recall connect` again in a minute."
 TRY_AGAIN_SOON = ":hourglass: I couldn't do that just now, so nothing was changed. Please try again in a minute."
 SOMETHING_WENT_WRONG = ":warning: Something went wrong on my side, so nothing was changed. Please try again."

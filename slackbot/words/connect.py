@@ -36,8 +36,11 @@ HOME_INTRO = (
     "where the recording bot joins."
 )
 HOME_LINK_NOTE = "I'll DM you a link that works once."
-NO_PROVIDERS = "No calendar provider is set up for this app yet."
-HOME_HEADER = "Recall recording bot"
+NO_PROVIDERS = (
+    "No calendar can be connected here yet: Google Calendar and Microsoft Outlook aren't set up for this app. "
+    "Ask your Slack admin to set them up."
+)
+HOME_HEADER = "Recall for Slack"
 TRY_LATER_TITLE = "Please try again in a minute"
 TRY_LATER_DETAIL = (
     "We couldn't reach our database just now, so nothing was changed. Your link still works: open it again in a minute."
@@ -95,7 +98,7 @@ def explain_connect_failure(failure: ConnectFailure, provider: str) -> Explanati
         case ConnectFailure.PROVIDER_DISABLED:
             return Explanation(
                 f"{label} isn't available here",
-                f"This workspace's Recall app isn't set up for {label}. Ask your Slack admin, "
+                f"This app isn't set up for {label} in this workspace. Ask your Slack admin, "
                 "or type `/recall connect` to see which calendars you can connect.",
                 retry_with_new_link=False,
             )
@@ -146,7 +149,7 @@ def explain_connect_failure(failure: ConnectFailure, provider: str) -> Explanati
         case ConnectFailure.DENIED:
             return Explanation(
                 "You didn't allow access",
-                f"Recall needs to read your {label} to send the recording bot to your meetings. Nothing was "
+                f"This app needs to read your {label} to send the recording bot to your meetings. Nothing was "
                 "connected. If you change your mind, type `/recall connect` in Slack.",
             )
         case ConnectFailure.PROVIDER_ERROR:

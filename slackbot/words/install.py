@@ -11,18 +11,18 @@ FAILURE_WORDS = {
     "storage_error": "The installation could not be saved. Please try again in a few minutes.",
 }
 FAILURE_FALLBACK = "The installation did not complete. Please start again."
-FAILURE_TITLE = "Recall was not installed"
-SUCCESS_TITLE = "Recall is installed"
+FAILURE_TITLE = "Recall for Slack was not installed"
+SUCCESS_TITLE = "Recall for Slack is installed"
 
 WELCOME = (
-    ":wave: Recall is installed in this workspace. Everyone can now type `/recall connect` to connect their "
-    "Google or Outlook calendar and choose, meeting by meeting, where Recall's bot joins."
+    ":wave: Recall for Slack is installed in this workspace. Everyone can now type `/recall connect` to connect "
+    "their Google or Outlook calendar and choose, meeting by meeting, where the recording bot joins."
 )
 
 
 def success_detail(team_name: str | None) -> str:
     team = team_name or "your workspace"
-    return f"Recall is now part of {team}. In Slack, type `/recall connect` to connect your calendar."
+    return f"Recall for Slack is now part of {team}. In Slack, type `/recall connect` to connect your calendar."
 
 
 def failure_detail(reason: str) -> str:

@@ -161,7 +161,7 @@ def test_install_flow_connect_and_uninstall_one_of_two_workspaces(
     assert redirect.startswith(f"{PUBLIC_URL}/slack/oauth_redirect?code="), redirect
     done = mh.follow_callback_with_cookie(redirect, cookie)
     assert done.status_code == 200, done.text
-    assert "Recall is installed" in done.text and 'data-outcome="success"' in done.text
+    assert "Recall for Slack is installed" in done.text and 'data-outcome="success"' in done.text
 
     token = fake_slack.workspace(TEAM_ID).bot_token
     [bot] = mh.table_rows(slack_bots)
@@ -174,7 +174,7 @@ def test_install_flow_connect_and_uninstall_one_of_two_workspaces(
 
     # The same state cannot be used twice.
     replay = mh.follow_callback_with_cookie(redirect, cookie)
-    assert "Recall was not installed" in replay.text
+    assert "Recall for Slack was not installed" in replay.text
     assert len(mh.table_rows(slack_bots)) == 1
 
     assert mh.install(team_id=TEAM_B, team_name="Beta", user_id=CAROL).status_code == 200
@@ -214,7 +214,7 @@ def test_install_flow_connect_and_uninstall_one_of_two_workspaces(
 
 def test_denied_or_cross_browser_install_stores_nothing(mh: Harness, fake_slack: FakeSlack) -> None:
     response = mh.install(team_id=TEAM_ID, team_name="Acme", user_id=ADA, deny=True)
-    assert "Recall was not installed" in response.text and "You cancelled the installation" in response.text
+    assert "Recall for Slack was not installed" in response.text and "You cancelled the installation" in response.text
     assert mh.table_rows(slack_installations) == [] and mh.table_rows(slack_bots) == []
 
     # The redirect arrives in a browser without our state cookie (or with another one).
@@ -225,7 +225,7 @@ def test_denied_or_cross_browser_install_stores_nothing(mh: Harness, fake_slack:
     for cookie in (None, "slack-app-oauth-state=somebody-elses"):
         response = mh.follow_callback_with_cookie(redirect, cookie)
         assert response.status_code == 400, response.text
-        assert "Recall was not installed" in response.text
+        assert "Recall for Slack was not installed" in response.text
     assert mh.table_rows(slack_installations) == [] and mh.table_rows(slack_bots) == []
 
     # A signed command from a workspace that never installed gets no DM and no link.
@@ -247,8 +247,8 @@ def test_installer_is_welcomed_with_how_to_connect(mh: Harness, fake_slack: Fake
     fake_slack.add_user(TEAM_ID, ADA, name="ada")
     response = mh.install(team_id=TEAM_ID, team_name="Acme", user_id=ADA)
     assert response.status_code == 200
-    assert "Recall is now part of Acme" in response.text
+    assert "Recall for Slack is now part of Acme" in response.text
     assert "slack-app-oauth-state=deleted; expires=Thu, 01 Jan 1970" in response.headers["set-cookie"]
     [welcome] = mh.dms(ADA)
     assert "/recall connect" in welcome.text
-    assert welcome.text.startswith(":wave: Recall is installed")
+    assert welcome.text.startswith(":wave: Recall for Slack is installed")

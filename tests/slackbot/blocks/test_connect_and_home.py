@@ -225,7 +225,7 @@ def test_home_view_without_connections() -> None:
     assert view["type"] == "home"
     assert_valid(view["blocks"], limit=MAX_VIEW_BLOCKS)
     assert view["blocks"][0]["type"] == "header"
-    assert view["blocks"][0]["text"]["text"] == "Recall recording bot"
+    assert view["blocks"][0]["text"]["text"] == "Recall for Slack"
     found = buttons(view["blocks"])
     assert [b["action_id"] for b in found] == ["home_connect:google", "home_connect:microsoft"]
     assert all(b["action_id"].startswith(f"{ActionId.HOME_CONNECT}:") for b in found)
@@ -255,7 +255,7 @@ def test_home_view_without_providers() -> None:
     view = home.home_view(connections=[], available=[], connected_providers=set())
     assert_valid(view["blocks"], limit=MAX_VIEW_BLOCKS)
     assert buttons(view["blocks"]) == []
-    assert "No calendar provider is set up" in json.dumps(view["blocks"])
+    assert "No calendar can be connected here yet" in json.dumps(view["blocks"])
 
 
 def test_home_view_is_pure() -> None:
