@@ -27,12 +27,12 @@ from typing import Any
 
 import jsonschema
 
+from slackbot.demo.twins.slack import JSON_VALUED_PARAMS
 from tests.twins.contracts import CONTRACTS_DIR
 
 SPEC_RELATIVE_PATH = Path("slack") / "slack_web_openapi_v2.json"
 
 # Parameters whose value is a JSON document: a string in a form body, a list/object in a JSON body.
-JSON_VALUED_PARAMS = frozenset({"blocks", "attachments", "view", "metadata"})
 
 
 def contracts_dir() -> Path:
