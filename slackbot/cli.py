@@ -8,6 +8,7 @@ import contextlib
 import logging
 import sys
 import warnings
+from pathlib import Path
 
 from slackbot.settings import ConfigError, Settings, load_settings
 from storage.crypto import DecryptionError
@@ -187,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--output", help="write it to this file (only when the URL is good) instead of stdout")
     sub.add_parser("secret-key", help="print a new random SECRET_KEY")
     sub.add_parser("doctor", help="check the configuration against the real services, one line per check")
+    demo = sub.add_parser(
+        "demo", help="try the app with no accounts: a Slack-like page driving the real app against local stand-ins"
+    )
+    demo.add_argument("--port", type=int, default=3001, help="the demo page's port on 127.0.0.1 (default 3001)")
+    demo.add_argument("--app-port", type=int, default=3000, help="the app's port on 127.0.0.1 (default 3000)")
+    demo.add_argument("--database", type=Path, help="keep the demo's SQLite database in this file (default: temporary)")
     return parser
 
 
@@ -203,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_manifest(args.public_url, args.output)
     if args.command == "secret-key":
         return cmd_secret_key()
+    if args.command == "demo":
+        from slackbot.demo.runner import run
+
+        _configure_logging()
+        return run(app_port=args.app_port, page_port=args.port, database=args.database)
     _configure_logging()
     try:
         settings = load_settings(complete=args.command in ("serve", "worker"))

@@ -9,6 +9,7 @@ The tests (``tests/twins/oauth_providers.py``) and the demo run this same class.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 import warnings
@@ -147,8 +148,53 @@ class _DiscoveredEndpoints:
         return self.metadata["jwks_uri"]
 
 
+# oidc-provider-mock's pages pull pico.css from a CDN; offline, a few inline rules stand in for it.
+_CDN_STYLESHEET = re.compile(rb"<link[^>]*cdn\.jsdelivr\.net[^>]*>", re.IGNORECASE)
+_OFFLINE_STYLE = (
+    b"<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#1d1c1d}"
+    b"button{font:inherit;padding:.5rem 1rem;margin:.25rem;border-radius:6px;border:1px solid #888;cursor:pointer}"
+    b"button[type=submit]{background:#1a73e8;color:#fff;border-color:#1a73e8}"
+    b"button.contrast,button.outline{background:#fff;color:#1d1c1d}"
+    b"input{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}code{background:#eee;padding:0 .2rem}</style>"
+)
+
+
+class _OfflinePagesMiddleware:
+    """Serves the provider's HTML pages without their CDN stylesheet, so a browser opens nothing it cannot reach
+    offline (the demo). Only ``text/html`` responses are touched."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured.update(status=status, headers=headers, exc_info=exc_info)
+            return lambda _data: None  # the legacy write() callable: unused by Flask
+
+        chunks = self.app(environ, capture)
+        try:
+            body = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        headers = captured["headers"]
+        if any(k.lower() == "content-type" and v.startswith("text/html") for k, v in headers):
+            body = _CDN_STYLESHEET.sub(_OFFLINE_STYLE, body)
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(len(body))))
+        start_response(captured["status"], headers, captured["exc_info"])
+        return [body]
+
+
 class OidcProviderMock(_DiscoveredEndpoints):
-    """The "Google" stand-in: ``oidc_provider_mock.app()`` served by werkzeug on 127.0.0.1."""
+    """The "Google" stand-in: ``oidc_provider_mock.app()`` served by werkzeug on 127.0.0.1.
+
+    ``users`` (``{sub: claims}``) are offered as one-click buttons on the consent page; ``offline_pages`` drops
+    the pages' CDN stylesheet (the demo: nothing is fetched from outside the machine).
+    """
 
     def __init__(
         self,
@@ -156,10 +202,16 @@ class OidcProviderMock(_DiscoveredEndpoints):
         issue_refresh_token: bool = True,
         host: str = "127.0.0.1",
         state_on_deny: bool = True,
+        users: Mapping[str, Mapping[str, Any]] | None = None,
+        offline_pages: bool = False,
+        port: int = 0,
     ) -> None:
         self.issue_refresh_token = issue_refresh_token
         self.host = host
         self.state_on_deny = state_on_deny
+        self.users = dict(users or {})
+        self.offline_pages = offline_pages
+        self._bind_port = port
         self.port: int | None = None
         self.metadata: dict[str, Any] = {}
         self._server: Any = None
@@ -170,14 +222,17 @@ class OidcProviderMock(_DiscoveredEndpoints):
         import werkzeug.serving
 
         with warnings.catch_warnings():
-            # 0.3.4 imports authlib.jose, which authlib 1.9 deprecates; not ours to fix.
-            warnings.simplefilter("ignore", DeprecationWarning)
+            # 0.3.4 imports authlib.jose, which authlib 1.9 deprecates (an AuthlibDeprecationWarning); not ours to fix.
+            warnings.simplefilter("ignore")
             import oidc_provider_mock
 
-        app: Any = oidc_provider_mock.app(issue_refresh_token=self.issue_refresh_token)
+        predefined = [oidc_provider_mock.User(sub=sub, claims=dict(claims)) for sub, claims in self.users.items()]
+        app: Any = oidc_provider_mock.app(issue_refresh_token=self.issue_refresh_token, user_claims=predefined)
         if self.state_on_deny:
             app.wsgi_app = _StateOnDenyMiddleware(app.wsgi_app)
-        self._server = werkzeug.serving.make_server(self.host, 0, app, threaded=True)
+        if self.offline_pages:
+            app.wsgi_app = _OfflinePagesMiddleware(app.wsgi_app)
+        self._server = werkzeug.serving.make_server(self.host, self._bind_port, app, threaded=True)
         self.port = self._server.server_port
         self._thread = threading.Thread(
             target=self._server.serve_forever,
