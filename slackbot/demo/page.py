@@ -101,7 +101,7 @@ def calendar_html(controller: DemoController, member: Member) -> str:
         actions = [
             _button("+30 min", {"op": "move", "event-id": event_id, "minutes": "30"}),
             _button("−30 min", {"op": "move", "event-id": event_id, "minutes": "-30"}),
-            _button("Rename", {"op": "rename", "event-id": event_id, "title": str(event.get("title") or "")}),
+            _button("Rename", {"op": "rename", "event-id": event_id, "title": _title(event)}),
             _button("Decline", {"op": "decline", "event-id": event_id}),
             _button("Cancel", {"op": "cancel", "event-id": event_id}, style="danger"),
         ]
@@ -114,7 +114,7 @@ def calendar_html(controller: DemoController, member: Member) -> str:
             bot_row = f'<div class="bot-row"><span class="bot-label">Play the bot (Recall):</span>{steps}</div>'
         rows.append(
             f'<li class="event{" declined" if declined else ""}" data-event-id="{escape(event_id)}">'
-            f'<div class="event-title">{escape(str(event.get("title") or "(no title)"))}</div>'
+            f'<div class="event-title">{escape(_title(event))}</div>'
             f'<div class="event-when">{escape(_event_when(event, tz))} · '
             f"{escape(link) if link else 'no video link'}{' · declined' if declined else ''}</div>"
             f'<div class="event-actions">{"".join(actions)}</div>{bot_row}</li>'
@@ -131,6 +131,11 @@ def calendar_html(controller: DemoController, member: Member) -> str:
         f'<p class="cal-status">Google Calendar · {email} · {status}</p>'
         f'<ul class="events">{"".join(rows) or "<li class=empty>No meetings.</li>"}</ul>{add}'
     )
+
+
+def _title(event: Mapping[str, Any]) -> str:
+    raw = event.get("raw") or {}
+    return str(raw.get("summary") or raw.get("subject") or "(no title)")
 
 
 def _self_declined(event: Mapping[str, Any]) -> bool:

@@ -4,6 +4,7 @@ Recall and Google, and a Slack-like page to drive it, all on loopback. Ctrl-C st
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import os
 import secrets
@@ -61,12 +62,10 @@ def check_ports(app_port: int, page_port: int) -> None:
 
 
 def require_demo_extra() -> None:
-    try:
-        import oidc_provider_mock  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("oidc_provider_mock") is None:
         raise DemoStartError(
             "recall-slackbot demo needs its extra: pip install 'recall-slackbot[demo]' (or: pip install -e '.[demo]')"
-        ) from None
+        )
 
 
 @dataclass(frozen=True)

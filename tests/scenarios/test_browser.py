@@ -8,10 +8,8 @@ download ever happens. Without Chromium this skips on a laptop and fails in CI.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import TEAM_ID
+from tests.scenarios.chromium import CHROMIUM, CHROMIUM_ARGS, only_loopback, require_browser
 from tests.scenarios.harness import SIGNING_SECRET, LiveServer, bound_socket, live_settings
 from tests.twins.fake_recall import FakeRecall
 from tests.twins.fake_slack import FakeSlack, Message, sign_slack_request, slash_command_body
@@ -26,35 +25,10 @@ from tests.twins.oauth_providers import OidcProviderMock
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-    "--headless",
-]
 ADA = "U0ADA00001"
 ADA_EMAIL = "ada@acme.test"
 ADA_SUB = "ada.lovelace@acme.test"  # an email-like `sub`, typed into the consent form
 WAIT = 15.0
-
-
-def _require_browser() -> None:
-    reason = None
-    if not Path(CHROMIUM).is_file():
-        reason = f"{CHROMIUM} is missing (apt-get install -y chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            reason = "PyPI playwright is not installed"
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI must run the browser test", pytrace=False)
-        pytest.skip(reason)
 
 
 @pytest.fixture
@@ -105,20 +79,11 @@ def request_link(live: LiveServer, fake_slack: FakeSlack) -> str:
     return url
 
 
-def only_loopback(route: Any) -> None:
-    """Nothing leaves the machine: oidc-provider-mock's page pulls pico.css from cdn.jsdelivr.net, and
-    Chromium phones home unless told not to."""
-    if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
-        route.continue_()
-    else:
-        route.abort()
-
-
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_browser_follows_the_dm_link_through_consent_to_our_pages(
     live: LiveServer, fake_slack: FakeSlack, fake_recall: FakeRecall, oidc_provider: OidcProviderMock
 ) -> None:
-    _require_browser()
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     oidc_provider.set_user(ADA_SUB, {"email": ADA_EMAIL, "email_verified": True})
