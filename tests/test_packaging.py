@@ -43,6 +43,10 @@ def test_wheel_carries_the_manifest_and_the_migrations(wheel: Path) -> None:
     assert "storage/migrations/env.py" in names
     assert any(name.startswith("storage/migrations/versions/0003_") for name in names)
     assert not any(name.startswith("tests/") for name in names)
+    # The demo runs from any install: its page's files and the stand-ins are in the wheel.
+    for static in ("demo.css", "demo.js", "slack.js"):
+        assert f"slackbot/demo/static/{static}" in names
+    assert {"slackbot/demo/twins/slack.py", "slackbot/demo/twins/recall.py", "slackbot/demo/twins/google.py"} <= names
 
 
 def test_manifest_command_works_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> None:

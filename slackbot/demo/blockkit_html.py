@@ -45,8 +45,10 @@ __all__ = [
     "STYLESHEET",
     "mrkdwn_to_html",
     "plain_to_html",
+    "render_block",
     "render_blocks",
     "render_element",
+    "safe_url",
     "text_object_html",
 ]
 
@@ -180,30 +182,30 @@ EMOJI: Mapping[str, str] = MappingProxyType(
 """Slack emoji shortcode (without colons) -> Unicode, for the shortcodes the app uses and other common ones."""
 
 STYLESHEET = """\
-.block { margin: 4px 0; font: 15px/1.46 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d1c1d; }
-.block.section { display: flex; gap: 12px; align-items: flex-start; }
-.section-body { flex: 1; min-width: 0; }
-.fields { display: grid; grid-template-columns: 1fr 1fr; gap: 8px 16px; margin-top: 4px; }
-.block.context { font-size: 12px; color: #616061; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
-.context-image { width: 16px; height: 16px; border-radius: 3px; }
-.block.actions { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
-.block.header { font-size: 18px; font-weight: 900; }
-.block.divider { border: 0; border-top: 1px solid #ddd; }
-.block.unsupported, .unsupported { font-size: 12px; color: #868686; font-style: italic; }
-.block-image { max-width: 100%; border-radius: 6px; }
-.input-label { font-weight: 700; margin-bottom: 4px; }
-.input-hint { font-size: 12px; color: #616061; }
+.bk-section, .bk-context, .bk-actions, .bk-header, .bk-image, .bk-input { margin: 4px 0; }
+.bk-section { display: flex; gap: 12px; align-items: flex-start; }
+.bk-section-body { flex: 1; min-width: 0; }
+.bk-fields { display: grid; grid-template-columns: 1fr 1fr; gap: 4px 16px; }
+.bk-context { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; font-size: 12px; color: #616061; }
+.bk-context-image { width: 16px; height: 16px; border-radius: 3px; }
+.bk-actions { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
+.bk-header { font-size: 18px; font-weight: 900; }
+.bk-divider { border: 0; border-top: 1px solid #ddd; }
+.bk-unsupported { font-size: 12px; color: #868686; font-style: italic; }
+.bk-image-img { max-width: 100%; border-radius: 6px; }
+.bk-input-label { font-weight: 700; margin-bottom: 4px; }
+.bk-input-hint, .bk-option-description { font-size: 12px; color: #616061; }
+.bk-checkboxes, .bk-radio-buttons { display: flex; flex-direction: column; gap: 2px; }
+.bk-option-description { display: block; margin-left: 22px; }
 .btn { display: inline-block; padding: 3px 12px; border: 1px solid #ccc; border-radius: 4px; background: #fff;
-  color: #1d1c1d; font: 700 13px/1.8 inherit; text-decoration: none; cursor: pointer; }
+  color: #1d1c1d; font-weight: 700; text-decoration: none; cursor: pointer; }
 .btn-primary { background: #007a5a; border-color: #007a5a; color: #fff; }
 .btn-danger { background: #e01e5a; border-color: #e01e5a; color: #fff; }
 .mention { background: #e8f5fa; color: #1264a3; border-radius: 3px; padding: 0 2px; }
 blockquote { margin: 4px 0; padding-left: 10px; border-left: 4px solid #ddd; }
 pre { margin: 4px 0; padding: 8px; background: #f8f8f8; border: 1px solid #ddd; border-radius: 4px;
   white-space: pre-wrap; }
-code { padding: 1px 3px; background: #f8f8f8; border: 1px solid #ddd; border-radius: 3px; color: #e01e5a; }
-.checkboxes, .radio-buttons { display: flex; flex-direction: column; gap: 2px; }
-.option-description { display: block; font-size: 12px; color: #616061; margin-left: 22px; }
+code { padding: 0 3px; background: #f8f8f8; border: 1px solid #ddd; border-radius: 3px; color: #e01e5a; }
 """
 """CSS for the classes this module's HTML uses (the page embeds it; Slack-like, nothing more)."""
 
@@ -489,13 +491,13 @@ def _static_select(element: Mapping[str, Any], block_id: str) -> str:
     for group in element.get("option_groups") or []:
         label = _attr("label", _plain_text(group.get("label")))
         body += f"<optgroup{label}>{_options_html(group.get('options') or [], selected)}</optgroup>"
-    return f'<select class="select"{_data(element, block_id)}>{head}{body}</select>'
+    return f'<select class="bk-select"{_data(element, block_id)}>{head}{body}</select>'
 
 
 def _overflow(element: Mapping[str, Any], block_id: str) -> str:
     first = '<option value="" selected>\N{MIDLINE HORIZONTAL ELLIPSIS}</option>'
     options = _options_html(element.get("options") or [], None)
-    return f'<select class="overflow"{_data(element, block_id)}>{first}{options}</select>'
+    return f'<select class="bk-overflow"{_data(element, block_id)}>{first}{options}</select>'
 
 
 def _choices(element: Mapping[str, Any], block_id: str, users: Mapping[str, str], *, kind: str) -> str:
@@ -512,12 +514,14 @@ def _choices(element: Mapping[str, Any], block_id: str, users: Mapping[str, str]
         mark = " checked" if value in checked else ""
         text = text_object_html(option.get("text") or {}, users)
         description = option.get("description")
-        note = f'<span class="option-description">{text_object_html(description, users)}</span>' if description else ""
-        items.append(
-            f'<label class="{kind}"><input type="{kind}"{name}{_attr("value", value)}{mark}>'
-            f'<span class="option-text">{text}</span>{note}</label>'
+        note = (
+            f'<span class="bk-option-description">{text_object_html(description, users)}</span>' if description else ""
         )
-    css = "checkboxes" if kind == "checkbox" else "radio-buttons"
+        items.append(
+            f'<label class="bk-{kind}"><input type="{kind}"{name}{_attr("value", value)}{mark}>'
+            f'<span class="bk-option-text">{text}</span>{note}</label>'
+        )
+    css = "bk-checkboxes" if kind == "checkbox" else "bk-radio-buttons"
     return f'<div class="{css}"{_data(element, block_id)}>{"".join(items)}</div>'
 
 
@@ -525,12 +529,12 @@ def _timepicker(element: Mapping[str, Any], block_id: str) -> str:
     value = _attr("value", element["initial_time"]) if element.get("initial_time") else ""
     label = _plain_text(element.get("placeholder"))
     aria = _attr("aria-label", label) if label else ""
-    return f'<input type="time" class="timepicker"{value}{aria}{_data(element, block_id)}>'
+    return f'<input type="time" class="bk-timepicker"{value}{aria}{_data(element, block_id)}>'
 
 
 def _datepicker(element: Mapping[str, Any], block_id: str) -> str:
     value = _attr("value", element["initial_date"]) if element.get("initial_date") else ""
-    return f'<input type="date" class="datepicker"{value}{_data(element, block_id)}>'
+    return f'<input type="date" class="bk-datepicker"{value}{_data(element, block_id)}>'
 
 
 def _text_input(element: Mapping[str, Any], block_id: str) -> str:
@@ -538,21 +542,21 @@ def _text_input(element: Mapping[str, Any], block_id: str) -> str:
     placeholder = _plain_text(element.get("placeholder"))
     hint = _attr("placeholder", placeholder) if placeholder else ""
     if element.get("multiline"):
-        return f'<textarea class="text-input"{hint}{_data(element, block_id)}>{_esc(initial)}</textarea>'
+        return f'<textarea class="bk-text-input"{hint}{_data(element, block_id)}>{_esc(initial)}</textarea>'
     value = _attr("value", initial) if initial else ""
-    return f'<input type="text" class="text-input"{value}{hint}{_data(element, block_id)}>'
+    return f'<input type="text" class="bk-text-input"{value}{hint}{_data(element, block_id)}>'
 
 
 def _image(element: Mapping[str, Any], css: str) -> str:
     alt = str(element.get("alt_text", ""))
     src = safe_url(str(element.get("image_url", "")), IMAGE_SCHEMES)
     if src is None:
-        return f'<span class="{css} image-missing">{_esc(alt)}</span>'
+        return f'<span class="{css} bk-image-missing">{_esc(alt)}</span>'
     return f'<img class="{css}"{_attr("src", src)}{_attr("alt", alt)}>'
 
 
 def _unsupported(kind: str, what: object) -> str:
-    return f'<span class="unsupported">unsupported {kind}: {_esc(str(what))}</span>'
+    return f'<span class="bk-unsupported">unsupported {kind}: {_esc(str(what))}</span>'
 
 
 def render_element(element: Mapping[str, Any], *, block_id: str = "", users: Mapping[str, str] = _NO_USERS) -> str:
@@ -575,7 +579,7 @@ def render_element(element: Mapping[str, Any], *, block_id: str = "", users: Map
         case "plain_text_input":
             return _text_input(element, block_id)
         case "image":
-            return _image(element, "element-image")
+            return _image(element, "bk-image-element")
         case other:
             return _unsupported("element", other)
 
@@ -583,45 +587,45 @@ def render_element(element: Mapping[str, Any], *, block_id: str = "", users: Map
 def _section(block: Mapping[str, Any], block_id: str, users: Mapping[str, str]) -> str:
     body = ""
     if block.get("text"):
-        body += f'<div class="section-text">{text_object_html(block["text"], users)}</div>'
+        body += f'<div class="bk-text">{text_object_html(block["text"], users)}</div>'
     if block.get("fields"):
-        fields = "".join(f'<div class="field">{text_object_html(f, users)}</div>' for f in block["fields"])
-        body += f'<div class="fields">{fields}</div>'
+        fields = "".join(f'<div class="bk-field">{text_object_html(f, users)}</div>' for f in block["fields"])
+        body += f'<div class="bk-fields">{fields}</div>'
     accessory = ""
     if block.get("accessory"):
         element = render_element(block["accessory"], block_id=block_id, users=users)
-        accessory = f'<div class="accessory">{element}</div>'
-    return f'<div class="block section"><div class="section-body">{body}</div>{accessory}</div>'
+        accessory = f'<div class="bk-accessory">{element}</div>'
+    return f'<div class="bk-section"><div class="bk-section-body">{body}</div>{accessory}</div>'
 
 
 def _context(block: Mapping[str, Any], users: Mapping[str, str]) -> str:
     items = []
     for element in block.get("elements") or []:
         if element.get("type") == "image":
-            items.append(_image(element, "context-image"))
+            items.append(_image(element, "bk-context-image"))
         elif element.get("type") in ("mrkdwn", "plain_text"):
-            items.append(f'<span class="context-text">{text_object_html(element, users)}</span>')
+            items.append(f'<span class="bk-context-text">{text_object_html(element, users)}</span>')
         else:
             items.append(_unsupported("element", element.get("type")))
-    return f'<div class="block context">{"".join(items)}</div>'
+    return f'<div class="bk-context">{"".join(items)}</div>'
 
 
 def _actions(block: Mapping[str, Any], block_id: str, users: Mapping[str, str]) -> str:
     elements = "".join(render_element(e, block_id=block_id, users=users) for e in block.get("elements") or [])
-    return f'<div class="block actions">{elements}</div>'
+    return f'<div class="bk-actions">{elements}</div>'
 
 
 def _image_block(block: Mapping[str, Any]) -> str:
     title = block.get("title")
     caption = f"<figcaption>{_plain(title)}</figcaption>" if title else ""
-    return f'<figure class="block image">{_image(block, "block-image")}{caption}</figure>'
+    return f'<figure class="bk-image">{_image(block, "bk-image-img")}{caption}</figure>'
 
 
 def _input(block: Mapping[str, Any], block_id: str, users: Mapping[str, str]) -> str:
-    label = f'<div class="input-label">{_plain(block.get("label"))}</div>'
+    label = f'<div class="bk-input-label">{_plain(block.get("label"))}</div>'
     element = render_element(block.get("element") or {}, block_id=block_id, users=users)
-    hint = f'<div class="input-hint">{_plain(block["hint"])}</div>' if block.get("hint") else ""
-    return f'<div class="block input">{label}{element}{hint}</div>'
+    hint = f'<div class="bk-input-hint">{_plain(block["hint"])}</div>' if block.get("hint") else ""
+    return f'<div class="bk-input">{label}{element}{hint}</div>'
 
 
 def render_block(block: Mapping[str, Any], *, users: Mapping[str, str] = _NO_USERS) -> str:
@@ -635,15 +639,15 @@ def render_block(block: Mapping[str, Any], *, users: Mapping[str, str] = _NO_USE
         case "actions":
             return _actions(block, block_id, users)
         case "header":
-            return f'<div class="block header">{_plain(block.get("text"))}</div>'
+            return f'<div class="bk-header">{_plain(block.get("text"))}</div>'
         case "divider":
-            return '<hr class="block divider">'
+            return '<hr class="bk-divider">'
         case "image":
             return _image_block(block)
         case "input":
             return _input(block, block_id, users)
         case other:
-            return f'<div class="block unsupported">unsupported block: {_esc(str(other))}</div>'
+            return f'<div class="bk-unsupported">unsupported block: {_esc(str(other))}</div>'
 
 
 def render_blocks(blocks: Sequence[Mapping[str, Any]], *, users: Mapping[str, str] = _NO_USERS) -> str:

@@ -116,7 +116,10 @@ def demo_world(*, app_port: int, page_port: int, database: Path | None) -> Itera
     from slackbot.demo.twins.recall import FakeRecall, make_webhook_secret
     from slackbot.demo.twins.slack import FakeSlack
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the stand-in Google's request lines
+    # The stand-in Google logs each request and each code it issues (with the client and its secret): not for a
+    # terminal.
+    for name in ("werkzeug", "oidc_provider_mock"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     workdir = Path(tempfile.mkdtemp(prefix="recall-slackbot-demo-"))
     db_path = database.resolve() if database is not None else workdir / "demo.db"
     app_url = f"http://{HOST}:{app_port}"

@@ -109,7 +109,10 @@
     const relative = () => relativeDay(f, nowFields, locale);
     const long = (options) => longDate(date, f, timeZone, locale, options);
     const time = (seconds) => {
-      const options = { hour: "numeric", minute: "2-digit" };
+      // 24-hour locales write 09:05, 12-hour ones 9:05 AM.
+      const cycle = new Intl.DateTimeFormat(locale, { hour: "numeric" }).resolvedOptions().hourCycle;
+      const hour = cycle === "h23" || cycle === "h24" ? "2-digit" : "numeric";
+      const options = { hour: hour, minute: "2-digit" };
       if (seconds) options.second = "2-digit";
       return spaces(part(date, timeZone, locale, options));
     };
