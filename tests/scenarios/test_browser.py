@@ -9,7 +9,7 @@ download ever happens. Without Chromium this skips on a laptop and fails in CI.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import TEAM_ID
 from tests.scenarios.chromium import CHROMIUM, CHROMIUM_ARGS, only_loopback, require_browser
-from tests.scenarios.harness import SIGNING_SECRET, LiveServer, bound_socket, live_settings
+from tests.scenarios.harness import SIGNING_SECRET, LiveServer
 from tests.twins.fake_recall import FakeRecall
 from tests.twins.fake_slack import FakeSlack, Message, sign_slack_request, slash_command_body
 from tests.twins.oauth_providers import OidcProviderMock
@@ -32,21 +32,9 @@ WAIT = 15.0
 
 
 @pytest.fixture
-def live(
-    database_url: str, fake_slack: FakeSlack, fake_recall: FakeRecall, oidc_provider: OidcProviderMock
-) -> Iterator[LiveServer]:
-    sock = bound_socket()
-    settings = live_settings(
-        sock=sock,
-        database_url=database_url,
-        slack=fake_slack,
-        recall=fake_recall,
-        google=oidc_provider,
-        secret_key="browser-test-secret-key",
-    )
+def live(live: LiveServer, fake_slack: FakeSlack) -> LiveServer:
     fake_slack.add_user(TEAM_ID, ADA, name="ada")
-    with LiveServer(settings, sock) as server:
-        yield server
+    return live
 
 
 def wait_for(condition: Callable[[], Any], what: str) -> Any:

@@ -18,16 +18,12 @@ import subprocess
 import sys
 import threading
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.scenarios.harness import LiveServer, bound_socket, live_settings
-from tests.twins.fake_recall import FakeRecall
-from tests.twins.fake_slack import FakeSlack
-from tests.twins.oauth_providers import OidcProviderMock
+from tests.scenarios.harness import LiveServer, bound_socket
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -147,23 +143,6 @@ def _run_healthcheck(argv: list[str], port: int) -> subprocess.CompletedProcess[
         text=True,
         timeout=30,
     )
-
-
-@pytest.fixture
-def live(
-    database_url: str, fake_slack: FakeSlack, fake_recall: FakeRecall, oidc_provider: OidcProviderMock
-) -> Iterator[LiveServer]:
-    sock = bound_socket()
-    settings = live_settings(
-        sock=sock,
-        database_url=database_url,
-        slack=fake_slack,
-        recall=fake_recall,
-        google=oidc_provider,
-        secret_key="container-test-secret-key",
-    )
-    with LiveServer(settings, sock) as server:
-        yield server
 
 
 def test_the_healthcheck_passes_on_a_healthy_app(dockerfile: list[tuple[str, str]], live: LiveServer) -> None:

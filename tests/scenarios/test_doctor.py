@@ -4,7 +4,6 @@ failing line that says what to fix (issue 11)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,28 +12,9 @@ import pytest
 from slackbot.doctor import Status, diagnose, passed, render
 from slackbot.settings import Settings
 from tests.conftest import BOT_TOKEN
-from tests.scenarios.harness import SIGNING_SECRET, WEBHOOK_SECRET, LiveServer, bound_socket, live_settings
-from tests.twins.fake_recall import FakeRecall
+from tests.scenarios.harness import SIGNING_SECRET, WEBHOOK_SECRET, LiveServer
 from tests.twins.fake_slack import FakeSlack
-from tests.twins.oauth_providers import OidcProviderMock
 from tests.unit_fixtures import isolate_settings
-
-
-@pytest.fixture
-def live(
-    database_url: str, fake_slack: FakeSlack, fake_recall: FakeRecall, oidc_provider: OidcProviderMock
-) -> Iterator[LiveServer]:
-    sock = bound_socket()
-    settings = live_settings(
-        sock=sock,
-        database_url=database_url,
-        slack=fake_slack,
-        recall=fake_recall,
-        google=oidc_provider,
-        secret_key="doctor-test-secret-key",
-    )
-    with LiveServer(settings, sock) as server:
-        yield server
 
 
 def run(settings: Settings, **changes: Any) -> list[Any]:
@@ -56,7 +36,7 @@ def test_a_good_setup_passes_every_check(live: LiveServer) -> None:
     )
     assert by_name(checks, "public url").status is Status.OK
     text = render(checks)
-    for secret in (BOT_TOKEN, live.settings.recall_api_key, SIGNING_SECRET, WEBHOOK_SECRET, "doctor-test-secret-key"):
+    for secret in (BOT_TOKEN, live.settings.recall_api_key, SIGNING_SECRET, WEBHOOK_SECRET, live.settings.secret_key):
         assert secret not in text
 
 
