@@ -90,7 +90,9 @@ def shoot(out: Path) -> list[Path]:
             consent.wait_for_selector("main[data-outcome=success]")
             consent.close()
 
-            meeting = page.locator("#messages article.msg", has_text="Weekly product sync")
+            meeting = page.locator("#messages article.msg", has_text="Weekly product sync").filter(
+                has_not_text="Your meetings today"
+            )
             expect(meeting).to_contain_text("Bot not scheduled")
             meeting.scroll_into_view_if_needed()
             save("2-meeting-dm")

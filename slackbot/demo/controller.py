@@ -28,7 +28,16 @@ from slackbot.demo.twins.slack import (
     sign_slack_request,
     slash_command_body,
 )
-from slackbot.demo.world import MEMBERS, TEAM_ID, Member, member_by_email, member_by_id, sample_meetings
+from slackbot.demo.world import (
+    MEMBERS,
+    TEAM_ID,
+    Member,
+    member_by_email,
+    member_by_id,
+    next_half_hour,
+    sample_meetings,
+)
+from slackbot.ids import ActionId
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +79,8 @@ class DemoController:
     _response_names: dict[str, str] = field(default_factory=dict)  # response_url name -> member
     _posts_seen: dict[tuple[str, int], float] = field(default_factory=dict)  # (name, index) -> first seen
     _calendars: dict[str, str] = field(default_factory=dict)  # Recall calendar id -> member
+    _signing_in: str | None = None  # the email of the member who last opened a connect link
+    _week_start: datetime | None = None  # the sample week's anchor, shared by everyone who connects
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=15, trust_env=False))
@@ -96,6 +107,20 @@ class DemoController:
                 at = self._posts_seen.setdefault((f"ephemeral:{eph.message_ts}", 0), self.clock().timestamp())
                 said.append(Said(member.user_id, eph.text, eph.blocks, at))
         return sorted(said, key=lambda s: s.at)
+
+    def offer(self) -> str | None:
+        """The account the stand-in Google's consent page offers: the member who opened the connect link."""
+        with self._lock:
+            return self._signing_in
+
+    def week_start(self) -> datetime:
+        """Where the sample week starts: fixed when the first calendar connects, so colleagues share meetings;
+        moved on only once its first meeting is past."""
+        with self._lock:
+            now = self.clock()
+            if self._week_start is None or self._week_start + timedelta(hours=1) <= now:
+                self._week_start = next_half_hour(now)
+            return self._week_start
 
     def home(self, member: Member) -> dict[str, Any] | None:
         return self.slack.home_view(member.user_id, TEAM_ID)
@@ -167,6 +192,9 @@ class DemoController:
     def act(self, member: Member, fields: Mapping[str, Any]) -> None:
         """A click (or a select, checkbox or time change) in a DM or the Home tab, as a signed block_actions."""
         action = _action(fields)
+        if action["action_id"].startswith(ActionId.OPEN_CONNECT_LINK):
+            with self._lock:
+                self._signing_in = member.email
         surface = str(fields.get("surface") or "")
         if surface == "home":
             view = self.home(member)
@@ -238,7 +266,7 @@ class DemoController:
             new += 1
             if calendar["status"] != "connected":
                 self.recall.set_calendar_status(calendar["id"], "connected")
-            for meeting in sample_meetings(member, self.clock()):
+            for meeting in sample_meetings(member, self.week_start()):
                 self.recall.add_event(
                     calendar["id"],
                     title=meeting.title,

@@ -176,7 +176,7 @@ def page(controller: DemoController, member: Member, tab: str) -> str:
 <script src="/static/slack.js" defer></script>
 <script src="/static/demo.js" defer></script>
 </head>
-<body data-member="{escape(member.user_id)}" data-tab="{escape(tab)}">
+<body data-member="{escape(member.user_id)}" data-tab="{escape(tab)}" data-tz="{escape(member.tz)}">
 <header class="topbar">
   <span class="workspace">{escape(TEAM_NAME)}</span>
   <label class="switch">Viewing Slack as

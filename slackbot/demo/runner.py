@@ -42,7 +42,10 @@ class DemoStartError(Exception):
 
 
 def port_free(port: int, host: str = HOST) -> bool:
+    """Whether a server could listen there now. SO_REUSEADDR as the servers themselves bind: a port still in
+    TIME_WAIT from a demo just stopped is free to them."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
@@ -51,6 +54,9 @@ def port_free(port: int, host: str = HOST) -> bool:
 
 
 def check_ports(app_port: int, page_port: int) -> None:
+    for port, flag in ((app_port, "--app-port"), (page_port, "--port")):
+        if not 1 <= port <= 65535:
+            raise DemoStartError(f"recall-slackbot demo: {flag} {port} is not a port (1 to 65535).")
     if app_port == page_port:
         raise DemoStartError(f"recall-slackbot demo: the app and the page need two ports, both are {app_port}.")
     for port, flag in ((app_port, "--app-port"), (page_port, "--port")):
@@ -66,6 +72,20 @@ def require_demo_extra() -> None:
         raise DemoStartError(
             "recall-slackbot demo needs its extra: pip install 'recall-slackbot[demo]' (or: pip install -e '.[demo]')"
         )
+
+
+def check_database(database: Path | None) -> None:
+    """A named database must be new: the stand-ins start empty on every run (and the encryption key is new), so a
+    database from an earlier run would describe calendars and messages that no longer exist."""
+    if database is None:
+        return
+    if database.exists():
+        raise DemoStartError(
+            f"recall-slackbot demo: {database} already exists; the stand-ins start empty on every run, so the demo "
+            "needs a new database file (remove it or name another)."
+        )
+    if not database.resolve().parent.is_dir():
+        raise DemoStartError(f"recall-slackbot demo: the folder of {database} does not exist.")
 
 
 @dataclass(frozen=True)
@@ -86,14 +106,25 @@ def wait_until_healthy(app: AppProcess, url: str, timeout: float = START_TIMEOUT
         while time.monotonic() < deadline:
             if app.process.poll() is not None:
                 raise DemoStartError(
-                    f"recall-slackbot demo: the app stopped while starting (exit {app.process.returncode}); "
-                    f"its log: {app.log_path}"
+                    f"recall-slackbot demo: the app stopped while starting (exit {app.process.returncode}); the end "
+                    "of its log:\n" + log_tail(app.log_path)
                 )
             with contextlib.suppress(httpx.HTTPError):
                 if client.get(f"{url}/healthz").status_code == 200:
                     return
             time.sleep(0.2)
-    raise DemoStartError(f"recall-slackbot demo: the app did not start within {timeout:.0f} s; its log: {app.log_path}")
+    raise DemoStartError(
+        f"recall-slackbot demo: the app did not start within {timeout:.0f} s; the end of its log:\n"
+        + log_tail(app.log_path)
+    )
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    """The last lines of the app's log (it lives in the demo's temporary folder, gone once the demo stops)."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
@@ -132,7 +163,12 @@ def demo_world(*, app_port: int, page_port: int, database: Path | None) -> Itera
         recall = FakeRecall(auto_connect=True).start()
         stack.callback(recall.stop)
         users = {m.email: {"email": m.email, "email_verified": True, "name": m.real_name} for m in MEMBERS}
-        google = OidcProviderMock(users=users, offline_pages=True).start()
+        controller_box: list[DemoController] = []  # the consent page asks the controller, made once the app runs
+        google = OidcProviderMock(
+            users=users,
+            offline_pages=True,
+            offer=lambda: controller_box[0].offer() if controller_box else None,
+        ).start()
         stack.callback(google.stop)
 
         slack.add_workspace(TEAM_ID, TEAM_NAME, bot_token=BOT_TOKEN)
@@ -184,6 +220,7 @@ def demo_world(*, app_port: int, page_port: int, database: Path | None) -> Itera
             webhook_secret=webhook_secret,
         )
         stack.callback(controller.close)
+        controller_box.append(controller)
         page = DemoServer(controller, host=HOST, port=page_port).start()
         stack.callback(page.stop)
         stop = threading.Event()
@@ -192,8 +229,7 @@ def demo_world(*, app_port: int, page_port: int, database: Path | None) -> Itera
         yield page.url, app
     finally:
         stack.close()
-        if database is None:
-            shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _adopt_calendars(controller: object, stop: threading.Event) -> None:
@@ -214,14 +250,14 @@ def run(*, app_port: int, page_port: int, database: Path | None) -> int:
     try:
         require_demo_extra()
         check_ports(app_port, page_port)
+        check_database(database)
         with demo_world(app_port=app_port, page_port=page_port, database=database) as (url, app):
             print(f"Recall for Slack demo: open {url} (Ctrl-C stops it; the app's log is {app.log_path})", flush=True)
             while app.process.poll() is None:
                 time.sleep(0.5)
-            tail = app.log_path.read_text(errors="replace").splitlines()[-20:]
             print(
                 f"recall-slackbot demo: the app stopped (exit {app.process.returncode}); the end of its log:",
-                *tail,
+                log_tail(app.log_path),
                 sep="\n",
                 file=sys.stderr,
             )

@@ -25,6 +25,14 @@ MAX_BODY = 64 * 1024
 CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that broke (a browser gone mid-request): a debug line, not a traceback on the terminal."""
+        logger.debug("demo.page_connection_failed", exc_info=True)
+
+
 def _static(name: str) -> bytes:
     return resources.files("slackbot.demo").joinpath("static", name).read_bytes()
 
@@ -34,8 +42,7 @@ class DemoServer:
 
     def __init__(self, controller: DemoController, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.controller = controller
-        self._server = ThreadingHTTPServer((host, port), _handler(controller))
-        self._server.daemon_threads = True
+        self._server = _QuietServer((host, port), _handler(controller))
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="demo-page", daemon=True
         )
@@ -83,7 +90,17 @@ def _handler(controller: DemoController) -> type[BaseHTTPRequestHandler]:
         def _json(self, status: int, value: Any) -> None:
             self._send(status, json.dumps(value).encode(), "application/json")
 
+        def _host_ok(self) -> bool:
+            """Only the page's own address: a site that rebinds its name to 127.0.0.1 gets nothing."""
+            port = self.server.server_address[1]
+            if self.headers.get("Host") in (f"127.0.0.1:{port}", f"localhost:{port}"):
+                return True
+            self._send(421, b"This demo answers only at its own address.", "text/plain; charset=utf-8")
+            return False
+
         def do_GET(self) -> None:
+            if not self._host_ok():
+                return
             url = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
             if url.path.startswith("/static/"):
@@ -103,6 +120,8 @@ def _handler(controller: DemoController) -> type[BaseHTTPRequestHandler]:
                 self._send(404, b"not found", "text/plain")
 
         def do_POST(self) -> None:
+            if not self._host_ok():
+                return
             action = posts.get(urlsplit(self.path).path)
             if action is None:
                 self._json(404, {"ok": False, "error": "Not found."})
@@ -111,7 +130,13 @@ def _handler(controller: DemoController) -> type[BaseHTTPRequestHandler]:
             if self.headers.get("X-Demo") != "1":
                 self._json(403, {"ok": False, "error": "Requests come from the demo page."})
                 return
-            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0:
+                self._json(400, {"ok": False, "error": "Content-Length must be a number."})
+                return
             if length > MAX_BODY:
                 self._json(413, {"ok": False, "error": "Too large."})
                 return

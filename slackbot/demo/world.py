@@ -66,13 +66,13 @@ def next_half_hour(now: datetime) -> datetime:
     return base + timedelta(minutes=30 - base.minute % 30)
 
 
-def sample_meetings(member: Member, now: datetime) -> list[SampleMeeting]:
-    """The week a calendar holds when it connects: a team meeting everyone shares (one bot for all), one the
-    member organises, one with a customer, and one without a video link (the app leaves those alone)."""
-    start = next_half_hour(now)
+def sample_meetings(member: Member, start: datetime) -> list[SampleMeeting]:
+    """The week a calendar holds when it connects, from ``start`` (the demo's anchor, on a half hour): a team
+    meeting everyone shares (one bot for all), a 1:1 both sides share, one with a customer, and one without a video
+    link (the app leaves those alone). Colleagues connecting with the same ``start`` share the same meetings."""
     team = tuple(m.email for m in MEMBERS)
-    others = [m for m in MEMBERS if m != member]
-    colleague = others[0]
+    colleague = MEMBERS[1] if member == MEMBERS[0] else MEMBERS[0]
+    pair = sorted((member, colleague), key=MEMBERS.index)
     return [
         SampleMeeting(
             "Weekly product sync",
@@ -83,12 +83,12 @@ def sample_meetings(member: Member, now: datetime) -> list[SampleMeeting]:
             team,
         ),
         SampleMeeting(
-            f"1:1 {member.first_name} / {colleague.first_name}",
+            f"1:1 {pair[0].first_name} / {pair[1].first_name}",
             start + timedelta(hours=3),
             30,
-            f"https://meet.google.com/one-{member.name[:3]}-{colleague.name[:3]}",
-            member.email,
-            (member.email, colleague.email),
+            f"https://meet.google.com/one-{pair[0].name[:3]}-{pair[1].name[:3]}",
+            pair[0].email,
+            (pair[0].email, pair[1].email),
         ),
         SampleMeeting(
             "Customer call: Globex onboarding",

@@ -151,7 +151,7 @@ def workspace_policy(
     return (
         "*Workspace policy*\n"
         f"• Default rule: {rule_text}\n"
-        f"• {keywords_list(keywords, whose='Excluded')}\n"
+        f"• {keywords_list(keywords, whose='Workspace-wide')}\n"
         f"• Extra company domains: {domain_text}\n"
         f"• Enforcement: {enforce_text}\n"
         f"• Bot name: {name_text}\n"
@@ -257,7 +257,7 @@ def home_admin_details(
     name = escape(bot_name) + (" (the default)" if bot_name_is_default else "")
     consent = "on" if consent_enabled else "off"
     return (
-        f"{keywords_list(keywords, whose='Excluded')} Extra company domains: {domain_text}. Bot name: *{name}*. "
+        f"{keywords_list(keywords, whose='Workspace-wide')} Extra company domains: {domain_text}. Bot name: *{name}*. "
         f"Consent notice in the meeting chat: *{consent}*. "
         "Change these with `/recall admin exclude|domain|bot-name|consent ...`."
     )

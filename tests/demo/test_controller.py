@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -292,3 +292,36 @@ def test_when_the_app_is_down_the_page_says_so(world: Any) -> None:
     with pytest.raises(DemoError, match="did not take Recall's webhook"):
         controller.adopt_new_calendars()
     assert slack.messages() == []
+
+
+def test_colleagues_connecting_later_still_share_the_week(world: Any) -> None:
+    controller, _, _, recall = world
+    times = iter([NOW, NOW + timedelta(minutes=40)])
+    controller.clock = lambda: next(times, NOW + timedelta(minutes=40))
+    connect(recall, controller, ADA.email)
+    connect(recall, controller, GRACE.email)
+
+    def keyed(member: Any) -> set[tuple[str, str]]:
+        return {(e["meeting_url"], e["start_time"]) for e in controller.events_of(member) if e["meeting_url"]}
+
+    shared = keyed(ADA) & keyed(GRACE)
+    assert len(shared) == 3  # the team meeting, their 1:1 and the customer call: one bot each, for both
+    # Once the week's first meeting is past, a newcomer gets a new week.
+    later = NOW + timedelta(hours=2)
+    controller.clock = lambda: later
+    assert controller.week_start() == next_half_hour(later)
+
+
+def test_the_consent_page_offers_the_member_who_opened_the_link(world: Any) -> None:
+    controller, _, slack, _ = world
+    assert controller.offer() is None
+    client = httpx.Client(base_url=slack.base_url, trust_env=False)
+    posted = client.post(
+        "chat.postMessage",
+        headers={"Authorization": "Bearer xoxb-1-2-demo"},
+        data={"channel": GRACE.user_id, "text": "connect"},
+    ).json()
+    channel = slack.dm_channel(TEAM_ID, GRACE.user_id)
+    fields = {"surface": "message", "channel": channel, "ts": posted["ts"], "action_id": "open_connect_link:google"}
+    controller.act(GRACE, fields)
+    assert controller.offer() == GRACE.email

@@ -9,6 +9,7 @@ every process the demo started.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -42,6 +43,7 @@ def free_port() -> int:
 
 def port_free(port: int) -> bool:
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -124,6 +126,17 @@ def test_the_page_refuses_requests_from_elsewhere_and_bad_input(demo: Demo) -> N
     )
     assert no_calendar.status_code == 400 and "Connect a calendar first" in no_calendar.json()["error"]
     assert httpx.get(f"{demo.url}/static/../runner.py", trust_env=False).status_code == 404
+    # Only the page's own address answers (no DNS rebinding), and a broken Content-Length is refused.
+    port = demo.page_port
+    rebound = httpx.post(post, json={"member": ADA, "text": "help"}, headers={**headers, "Host": "evil.example"})
+    assert rebound.status_code == 421
+    assert httpx.get(demo.url, headers={"Host": f"evil.example:{port}"}, trust_env=False).status_code == 421
+    assert httpx.get(f"http://localhost:{port}/", trust_env=False).status_code == 200
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(
+            f"POST /command HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Demo: 1\r\nContent-Length: -1\r\n\r\n".encode()
+        )
+        assert raw.recv(200).startswith(b"HTTP/1.0 400")
 
 
 def test_a_second_demo_on_the_same_ports_fails_with_one_line(demo: Demo, tmp_path: Path) -> None:
@@ -138,7 +151,26 @@ def test_a_second_demo_on_the_same_ports_fails_with_one_line(demo: Demo, tmp_pat
     assert httpx.get(demo.url, timeout=10, trust_env=False).status_code == 200
 
 
-def test_ctrl_c_stops_every_process_the_demo_started(demo: Demo) -> None:
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--port", "70000"], "--port 70000 is not a port"),
+        (["--app-port", "0"], "--app-port 0 is not a port"),
+        (["--database", "exists.db"], "exists.db already exists"),
+        (["--database", "no/such/folder/demo.db"], "the folder of no/such/folder/demo.db does not exist"),
+    ],
+)
+def test_bad_arguments_are_one_line(tmp_path: Path, args: list[str], line: str) -> None:
+    (tmp_path / "exists.db").write_bytes(b"")
+    result = subprocess.run(
+        [sys.executable, "-m", "slackbot", "demo", *args], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and line in result.stderr
+    assert result.stdout == ""
+
+
+def test_ctrl_c_stops_every_process_the_demo_started(demo: Demo, tmp_path: Path) -> None:
     children = subprocess.run(
         ["ps", "-o", "pid=", "--ppid", str(demo.process.pid)], capture_output=True, text=True, check=False
     ).stdout.split()
@@ -155,6 +187,13 @@ def test_ctrl_c_stops_every_process_the_demo_started(demo: Demo) -> None:
         alive = Path(f"/proc/{pid}/status").exists() and "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
         assert not alive, f"child {pid} outlived the demo"
     assert port_free(demo.app_port) and port_free(demo.page_port)
+    # Started again at once on the same ports (some of their connections still in TIME_WAIT), it runs.
+    again = start_demo(demo.app_port, demo.page_port, tmp_path)
+    try:
+        assert f"open http://127.0.0.1:{demo.page_port}" in read_url(again)
+    finally:
+        again.send_signal(signal.SIGINT)
+        assert again.wait(30) == 0
 
 
 def test_a_browser_walks_connect_schedule_and_home(demo: Demo) -> None:
@@ -176,7 +215,8 @@ def test_a_browser_walks_connect_schedule_and_home(demo: Demo) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            context = browser.new_context(timezone_id="Europe/London")
+            # The computer's zone is not the member's: Slack shows times in the member's (Ada: Europe/London).
+            context = browser.new_context(timezone_id="Asia/Tokyo", locale="en-GB")
             context.set_default_timeout(WAIT_MS)
             context.route("**/*", loopback_only)
             page = context.new_page()
@@ -199,15 +239,28 @@ def test_a_browser_walks_connect_schedule_and_home(demo: Demo) -> None:
             consent.close()
 
             # The sample week arrives as DMs; Schedule on the team meeting.
-            meeting = page.locator("#messages article.msg", has_text="Weekly product sync")
+            # The meeting's own DM (after 08:30 on a weekday the daily agenda lists it too).
+            meeting = page.locator("#messages article.msg", has_text="Weekly product sync").filter(
+                has_not_text="Your meetings today"
+            )
             expect(meeting).to_contain_text("Bot not scheduled")
             expect(page.locator("#calendar")).to_contain_text("Weekly product sync")
             meeting.locator("button", has_text="Schedule bot").click()
             expect(meeting).to_contain_text("Bot scheduled")
             expect(meeting).to_contain_text("(edited)")
-            # Slack date tokens are shown in the viewer's zone, not as their UTC fallback.
-            first_time = meeting.locator("time.slack-date").first
+            # Slack date tokens are shown in the member's zone, not as their UTC fallback: the same time as the
+            # calendar panel gives.
+            first_time = meeting.locator("time.slack-date").nth(1)
             expect(first_time).not_to_contain_text("UTC")
+            panel_when = page.locator("#calendar li.event", has_text="Weekly product sync").locator(".event-when")
+            starts = re.search(r"(\d\d:\d\d)–", panel_when.inner_text())
+            assert starts is not None and starts.group(1) in first_time.inner_text()
+
+            # "Open the Home tab" (a slack:// deep link in the connect summary) opens the Home tab here.
+            summary = page.locator("#messages article.msg", has_text="is connected for ada@acme.test")
+            summary.locator("a.btn", has_text="Open the Home tab").click()
+            expect(page.locator("#home")).to_be_visible()
+            page.click("a.tab[data-tab=messages]")
 
             # The App Home lists it.
             page.click("a.tab[data-tab=home]")

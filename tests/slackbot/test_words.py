@@ -226,3 +226,17 @@ def test_the_home_admin_details_say_whether_the_consent_notice_is_on() -> None:
     assert "Consent notice in the meeting chat: *on*" in on
     assert "Consent notice in the meeting chat: *off*" in off
     assert "consent" in on.split("Change these with")[1]
+
+
+@pytest.mark.parametrize(
+    ("keywords", "whose", "line"),
+    [
+        ((), "Your", "Your excluded keywords: none."),
+        (("standup", "1:1 <x>"), "Your", "Your excluded keywords: *standup*, *1:1 &lt;x&gt;*."),
+        (("hr",), "Workspace-wide", "Workspace-wide excluded keywords: *hr*."),
+    ],
+)
+def test_keyword_lists_name_whose_they_are_once(keywords: tuple[str, ...], whose: str, line: str) -> None:
+    from slackbot.words.policy import keywords_list
+
+    assert keywords_list(keywords, whose=whose) == line

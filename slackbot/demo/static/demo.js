@@ -4,6 +4,8 @@
   "use strict";
   const body = document.body;
   const member = body.dataset.member;
+  // Slack shows times in the member's own time zone (their profile's), whatever the computer's.
+  const zone = body.dataset.tz || undefined;
   let tab = body.dataset.tab;
   const panes = ["messages", "home", "calendar"];
   const shown = {};
@@ -45,7 +47,7 @@
       const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
       el.innerHTML = state[id];
       shown[id] = state[id];
-      if (window.renderSlackDates) window.renderSlackDates(el);
+      if (window.renderSlackDates) window.renderSlackDates(el, zone);
       if (id === "messages" && atBottom) el.scrollTop = el.scrollHeight;
     });
   }
@@ -92,7 +94,10 @@
     }
     const el = event.target.closest("[data-action-id]");
     if (!el || !(el.tagName === "BUTTON" || el.tagName === "A")) return;
-    if (el.tagName === "BUTTON") event.preventDefault();
+    const href = el.tagName === "A" ? el.getAttribute("href") || "" : "";
+    // A deep link into Slack itself (the app's Home tab) opens that tab here.
+    if (el.tagName === "BUTTON" || href.startsWith("slack://")) event.preventDefault();
+    if (href.startsWith("slack://app") && href.includes("tab=home")) showTab("home");
     // A link button opens its URL (the browser does that) and Slack still sends the click to the app.
     post("/action", Object.assign(where(el), {
       type: "button", action_id: el.dataset.actionId, block_id: el.dataset.blockId,
@@ -136,7 +141,7 @@
     form.reset();
   });
 
-  if (window.renderSlackDates) window.renderSlackDates(document.body);
+  if (window.renderSlackDates) window.renderSlackDates(document.body, zone);
   if (tab === "home") post("/home", {});
   const messages = document.getElementById("messages");
   messages.scrollTop = messages.scrollHeight;

@@ -146,8 +146,9 @@
     );
   }
 
-  /** Render every time.slack-date under root (default: document); returns how many were rendered. */
-  function renderSlackDates(root) {
+  /** Render every time.slack-date under root (default: document) in timeZone (default: the browser's; Slack
+   * uses the member's own zone); returns how many were rendered. */
+  function renderSlackDates(root, timeZone) {
     const scope = root || document;
     const nodes = scope.querySelectorAll("time.slack-date");
     const now = Date.now();
@@ -157,9 +158,9 @@
       if (!/^-?\d+$/.test(raw)) continue; // not a number: keep the fallback text
       const epoch = Number(raw);
       try {
-        const text = formatSlackDate(epoch, node.getAttribute("data-format") || "", now);
+        const text = formatSlackDate(epoch, node.getAttribute("data-format") || "", now, timeZone);
         if (text === null) continue;
-        const iso = slackDateISO(epoch);
+        const iso = slackDateISO(epoch, timeZone);
         node.textContent = text;
         node.setAttribute("title", iso);
         node.setAttribute("datetime", iso);

@@ -9,11 +9,12 @@ The tests (``tests/twins/oauth_providers.py``) and the demo run this same class.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import threading
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -159,12 +160,32 @@ _OFFLINE_STYLE = (
 )
 
 
-class _OfflinePagesMiddleware:
-    """Serves the provider's HTML pages without their CDN stylesheet, so a browser opens nothing it cannot reach
-    offline (the demo). Only ``text/html`` responses are touched."""
+_ACCOUNT_BUTTON = re.compile(rb'<button[^>]*name="sub" value="(?P<sub>[^"]*)"[^>]*>[^<]*</button>')
 
-    def __init__(self, app: Any) -> None:
+
+def _offline(body: bytes) -> bytes:
+    return _CDN_STYLESHEET.sub(_OFFLINE_STYLE, body)
+
+
+def _only_account(sub: str) -> Callable[[bytes], bytes]:
+    """Keep only ``sub``'s one-click button on the consent page (the others are someone else's accounts)."""
+    wanted = html.escape(sub).encode()
+
+    def rewrite(body: bytes) -> bytes:
+        return _ACCOUNT_BUTTON.sub(lambda m: m.group(0) if m.group("sub") == wanted else b"", body)
+
+    return rewrite
+
+
+class _HtmlPagesMiddleware:
+    """Rewrites the provider's HTML pages: without their CDN stylesheet, so a browser opens nothing it cannot
+    reach offline, and offering only the account ``offer()`` names, when it names one. Only ``text/html``
+    responses are touched."""
+
+    def __init__(self, app: Any, *, offline: bool, offer: Callable[[], str | None] | None) -> None:
         self.app = app
+        self.offline = offline
+        self.offer = offer
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         captured: dict[str, Any] = {}
@@ -182,7 +203,11 @@ class _OfflinePagesMiddleware:
                 close()
         headers = captured["headers"]
         if any(k.lower() == "content-type" and v.startswith("text/html") for k, v in headers):
-            body = _CDN_STYLESHEET.sub(_OFFLINE_STYLE, body)
+            if self.offline:
+                body = _offline(body)
+            account = self.offer() if self.offer is not None else None
+            if account is not None:
+                body = _only_account(account)(body)
             headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
             headers.append(("Content-Length", str(len(body))))
         start_response(captured["status"], headers, captured["exc_info"])
@@ -192,8 +217,9 @@ class _OfflinePagesMiddleware:
 class OidcProviderMock(_DiscoveredEndpoints):
     """The "Google" stand-in: ``oidc_provider_mock.app()`` served by werkzeug on 127.0.0.1.
 
-    ``users`` (``{sub: claims}``) are offered as one-click buttons on the consent page; ``offline_pages`` drops
-    the pages' CDN stylesheet (the demo: nothing is fetched from outside the machine).
+    ``users`` (``{sub: claims}``) are offered as one-click buttons on the consent page (only the one ``offer()``
+    names, when it names one: the demo offers the account of the member signing in); ``offline_pages`` drops the
+    pages' CDN stylesheet (the demo: nothing is fetched from outside the machine).
     """
 
     def __init__(
@@ -204,6 +230,7 @@ class OidcProviderMock(_DiscoveredEndpoints):
         state_on_deny: bool = True,
         users: Mapping[str, Mapping[str, Any]] | None = None,
         offline_pages: bool = False,
+        offer: Callable[[], str | None] | None = None,
         port: int = 0,
     ) -> None:
         self.issue_refresh_token = issue_refresh_token
@@ -211,6 +238,7 @@ class OidcProviderMock(_DiscoveredEndpoints):
         self.state_on_deny = state_on_deny
         self.users = dict(users or {})
         self.offline_pages = offline_pages
+        self.offer = offer
         self._bind_port = port
         self.port: int | None = None
         self.metadata: dict[str, Any] = {}
@@ -230,8 +258,8 @@ class OidcProviderMock(_DiscoveredEndpoints):
         app: Any = oidc_provider_mock.app(issue_refresh_token=self.issue_refresh_token, user_claims=predefined)
         if self.state_on_deny:
             app.wsgi_app = _StateOnDenyMiddleware(app.wsgi_app)
-        if self.offline_pages:
-            app.wsgi_app = _OfflinePagesMiddleware(app.wsgi_app)
+        if self.offline_pages or self.offer is not None:
+            app.wsgi_app = _HtmlPagesMiddleware(app.wsgi_app, offline=self.offline_pages, offer=self.offer)
         self._server = werkzeug.serving.make_server(self.host, self._bind_port, app, threaded=True)
         self.port = self._server.server_port
         self._thread = threading.Thread(
