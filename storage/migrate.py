@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import SQLITE_IMMEDIATE
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"  # absolute, whatever the working folder becomes
 
 
 def alembic_config() -> Config:
