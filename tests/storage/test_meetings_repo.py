@@ -8,7 +8,7 @@ from datetime import timedelta
 from storage import connections, leases
 from storage import meetings as repo
 from storage.db import Database
-from storage.lifecycle import ReconcileStatus, ReminderStatus
+from storage.lifecycle import AlertStatus, ReconcileStatus, ReminderStatus
 from storage.models import CalendarConnection, Meeting
 from tests.storage.conftest import NOW, add_meeting, add_member
 
@@ -260,3 +260,88 @@ async def test_only_meetings_ended_before_the_cut_are_deleted(db: Database) -> N
     async with db.transaction() as session:
         assert await repo.delete_ended_meetings(session, before=NOW) == 1
     assert (await get(db, "at-cut")).recall_event_id == "at-cut"
+
+
+async def test_a_first_post_is_noted_only_on_that_meeting_held_by_that_process_and_not_yet_posted(db: Database) -> None:
+    connection_id = await add_member(db)
+    held = {"claimed_by": "a", "claimed_until": NOW + LEASE}
+    await add_meeting(db, connection_id, "mine", **held)
+    await add_meeting(db, connection_id, "also-mine", **held)
+    await add_meeting(db, connection_id, "theirs", claimed_by="b", claimed_until=NOW + LEASE)
+    await add_meeting(db, connection_id, "posted", message_ts="1.0", channel_id="D0", **held)
+    async with db.transaction() as session:
+        for event_id in ("mine", "theirs", "posted"):
+            await repo.note_post_sent(session, event_id, owner="a", at=NOW, channel="D1")
+    noted = {e: ((m := await get(db, e)).post_sent_at, m.channel_id) for e in ("mine", "also-mine", "theirs", "posted")}
+    assert noted == {
+        "mine": (NOW, "D1"),
+        "also-mine": (None, None),  # held by the same process, but not the meeting being posted
+        "theirs": (None, None),  # another process holds it: it posts (and notes) its own
+        "posted": (None, "D0"),  # its message is known: nothing is leaving
+    }
+
+
+async def test_a_sent_reminder_is_never_taken_over_however_old_its_claim(db: Database) -> None:
+    connection_id = await add_member(db)
+    old = NOW - timedelta(hours=1)
+    await add_meeting(db, connection_id, "sent", reminder=ReminderStatus.SENT, reminder_claimed_at=old)
+    await add_meeting(db, connection_id, "missed", reminder=ReminderStatus.MISSED, reminder_claimed_at=old)
+    async with db.transaction() as session:
+        for event_id in ("sent", "missed"):
+            assert await repo.claim_reminder(session, event_id, now=NOW, stale_before=NOW) is None
+    assert (await get(db, "sent")).reminder is ReminderStatus.SENT
+    assert (await get(db, "missed")).reminder is ReminderStatus.MISSED
+
+
+async def test_a_reminder_leaving_touches_only_its_own_meeting(db: Database) -> None:
+    connection_id = await add_member(db)
+    for event_id in ("a", "b"):
+        await add_meeting(db, connection_id, event_id, reminder=ReminderStatus.SENDING, reminder_claimed_at=NOW)
+    leaves = NOW + timedelta(seconds=5)
+    async with db.transaction() as session:
+        assert await repo.reminder_leaving(session, "a", claimed_at=NOW, now=leaves) is True
+    assert [(await get(db, e)).reminder_claimed_at for e in ("a", "b")] == [leaves, NOW]
+
+
+async def test_due_meetings_come_soonest_first(db: Database) -> None:
+    connection_id = await add_member(db)
+    for event_id, hours in (("later", 5), ("soonest", 1), ("middle", 3)):
+        start = NOW + timedelta(hours=hours)
+        await add_meeting(
+            db, connection_id, event_id, start_time=start, end_time=start + timedelta(hours=1), due_at=NOW
+        )
+    async with db.transaction() as session:
+        everything = await repo.due_meetings(session, statuses=[ReconcileStatus.PENDING], now=NOW)
+        first = await repo.due_meetings(session, statuses=[ReconcileStatus.PENDING], now=NOW, limit=1)
+    assert everything == ["soonest", "middle", "later"]
+    assert first == ["soonest"]
+
+
+async def test_the_admit_alert_moves_none_sending_sent_on_that_meeting_only(db: Database) -> None:
+    connection_id = await add_member(db)
+    for event_id in ("a", "b"):
+        await add_meeting(db, connection_id, event_id)
+    await add_meeting(db, connection_id, "done", admit_alert=AlertStatus.SENT)
+
+    async def alerts() -> list[AlertStatus]:
+        return [(await get(db, e)).admit_alert for e in ("a", "b", "done")]
+
+    async with db.transaction() as session:
+        assert await repo.claim_admit_alert(session, "a") is True
+        assert await repo.claim_admit_alert(session, "a") is False  # once
+        assert await repo.claim_admit_alert(session, "done") is False  # sent already: never again
+    assert await alerts() == [AlertStatus.SENDING, AlertStatus.NONE, AlertStatus.SENT]
+    async with db.transaction() as session:
+        await repo.release_admit_alert(session, "b")  # not being sent: nothing to give back
+        await repo.release_admit_alert(session, "done")  # sent: stays sent (a release never re-arms it)
+        await repo.release_admit_alert(session, "a")
+    assert await alerts() == [AlertStatus.NONE, AlertStatus.NONE, AlertStatus.SENT]
+    async with db.transaction() as session:
+        assert await repo.claim_admit_alert(session, "a") is True
+        assert await repo.claim_admit_alert(session, "b") is True
+        await repo.finish_admit_alert(session, "a")
+    assert await alerts() == [AlertStatus.SENT, AlertStatus.SENDING, AlertStatus.SENT]
+    await add_meeting(db, connection_id, "quiet")
+    async with db.transaction() as session:
+        await repo.finish_admit_alert(session, "quiet")  # never claimed: not marked sent
+    assert (await get(db, "quiet")).admit_alert is AlertStatus.NONE
