@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 
 from slackbot.services.webhook_processor import FOLLOW_QUIET, FOLLOW_SETTLE, MAX_FOLLOW_WAIT, follow_due
@@ -51,3 +54,47 @@ def test_follow_due(
         longest=LONGEST,
     )
     assert due == pytest.approx(wait)
+
+
+# The processor feeds `follow_due` from what the intake stored: the newest stored webhook (quiet counts from it), and
+# a burst (FOLLOW_BUSY_AT stored within the last second). Times are the running loop's clock, as `kick()` records.
+
+
+def _processor() -> Any:
+    from slackbot.services.webhook_processor import DeliveryProcessor
+
+    return DeliveryProcessor(db=None, status=None, syncer=None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("stored_ago", "touched_ago", "wait"),
+    [
+        ((5.0, 3.0, 0.25), 0.25, QUIET - 0.25),  # quiet counts from the newest webhook, not the first or the second
+        ((5.0, 3.0), 3.0, 0.0),  # quiet for 3 s and settled: now
+        ((), 2.0, 0.0),  # nothing stored since: now
+    ],
+)
+async def test_the_processor_waits_for_quiet_after_the_newest_stored_webhook(
+    stored_ago: tuple[float, ...], touched_ago: float, wait: float
+) -> None:
+    processor = _processor()
+    now = asyncio.get_running_loop().time()
+    processor._stored.extend(now - ago for ago in stored_ago)
+    processor._touched_since = now - touched_ago
+    assert processor._follow_in(drained=True) == pytest.approx(wait, abs=0.05)
+
+
+async def test_a_burst_waits_past_the_settle_time_until_quiet() -> None:
+    from slackbot.services.webhook_processor import FOLLOW_BUSY_AT
+
+    processor = _processor()
+    now = asyncio.get_running_loop().time()
+    touched = now - (SETTLE + 0.5)  # settled long ago, were it not a burst
+    # FOLLOW_BUSY_AT webhooks within the last second: a burst; its meetings wait for quiet (up to the longest wait).
+    processor._stored.extend(now - 0.9 + i * (0.85 / FOLLOW_BUSY_AT) for i in range(FOLLOW_BUSY_AT))
+    processor._touched_since = touched
+    assert processor._follow_in(drained=True) == pytest.approx(QUIET - 0.05 - 0.85 / FOLLOW_BUSY_AT, abs=0.05)
+    # The same number spread over more than a second is a trickle: settled, so now.
+    processor._stored.clear()
+    processor._stored.extend(now - 1.5 + i * (1.45 / FOLLOW_BUSY_AT) for i in range(FOLLOW_BUSY_AT))
+    assert processor._follow_in(drained=True) == 0.0
