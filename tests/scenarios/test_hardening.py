@@ -125,6 +125,17 @@ def test_a_handled_event_of_the_wrong_shape_is_a_400_that_says_what_is_wrong(
     assert stored(h) == 0
 
 
+def test_a_bot_event_of_the_wrong_shape_is_a_400_that_names_the_field(h: Harness) -> None:
+    payload = {"event": "bot.joining_call", "data": {"bot": "not-an-object", "data": {}}}
+    body, headers = sign_webhook(payload, secret=WEBHOOK_SECRET)
+    response = post_webhook(h, body, headers)
+    assert (response.status_code, response.json()) == (
+        400,
+        {"ok": False, "error": "invalid_payload: bot.joining_call: data.bot is not an object"},
+    )
+    assert stored(h) == 0
+
+
 def test_json_nested_100000_deep_is_a_400(h: Harness) -> None:
     body = b'{"event": "calendar.update", "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     _, headers = sign_webhook(None, secret=WEBHOOK_SECRET, body=body)
