@@ -72,6 +72,8 @@ def _processor() -> Any:
         ((5.0, 3.0, 0.25), 0.25, QUIET - 0.25),  # quiet counts from the newest webhook, not the first or the second
         ((5.0, 3.0), 3.0, 0.0),  # quiet for 3 s and settled: now
         ((), 2.0, 0.0),  # nothing stored since: now
+        # A few webhooks within the last second are no burst: settled after FOLLOW_SETTLE, they go now.
+        ((0.6, 0.5, 0.4), SETTLE + 0.5, 0.0),
     ],
 )
 async def test_the_processor_waits_for_quiet_after_the_newest_stored_webhook(
