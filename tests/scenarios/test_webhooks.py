@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.requests import Request
@@ -60,6 +62,18 @@ def test_forged_stale_and_unsigned_webhooks_are_rejected(h: Harness) -> None:
     h.wait_idle()
     assert deliveries(h) == 0
     assert len(h.dms(ADA)) == before
+
+
+def test_a_forged_webhook_logs_the_event_the_runbook_names_and_nothing_it_carried(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    payload = {"event": "calendar.update", "data": {"calendar_id": "cal-secret-looking-id"}}
+    body, headers = sign_webhook(payload, secret=make_webhook_secret())
+    with caplog.at_level(logging.WARNING, logger="slackbot.web.webhook"):
+        assert post(h, body, headers).status_code == 401
+    rejected = [r for r in caplog.records if r.name == "slackbot.web.webhook"]
+    assert [(r.levelno, r.getMessage()) for r in rejected] == [(logging.WARNING, "recall.webhook.rejected_signature")]
+    assert "cal-secret-looking-id" not in caplog.text and headers["svix-signature"] not in caplog.text
 
 
 def test_bad_bodies(h: Harness) -> None:
