@@ -163,11 +163,18 @@ def demo_world(*, app_port: int, page_port: int, database: Path | None) -> Itera
         recall = FakeRecall(auto_connect=True).start()
         stack.callback(recall.stop)
         users = {m.email: {"email": m.email, "email_verified": True, "name": m.real_name} for m in MEMBERS}
-        controller_box: list[DemoController] = []  # the consent page asks the controller, made once the app runs
+        controller = DemoController(
+            slack=slack,
+            recall=recall,
+            app_url=app_url,
+            signing_secret=signing_secret,
+            webhook_secret=webhook_secret,
+        )
+        stack.callback(controller.close)
         google = OidcProviderMock(
             users=users,
             offline_pages=True,
-            offer=lambda: controller_box[0].offer() if controller_box else None,
+            offer=controller.offer,  # the consent page offers the account of the member signing in
         ).start()
         stack.callback(google.stop)
 
@@ -212,15 +219,6 @@ def demo_world(*, app_port: int, page_port: int, database: Path | None) -> Itera
         stack.callback(stop_process, process)
         wait_until_healthy(app, app_url)
 
-        controller = DemoController(
-            slack=slack,
-            recall=recall,
-            app_url=app_url,
-            signing_secret=signing_secret,
-            webhook_secret=webhook_secret,
-        )
-        stack.callback(controller.close)
-        controller_box.append(controller)
         page = DemoServer(controller, host=HOST, port=page_port).start()
         stack.callback(page.stop)
         stop = threading.Event()
