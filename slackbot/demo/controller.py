@@ -276,6 +276,7 @@ class DemoController:
                     organizer_email=meeting.organizer_email,
                     attendees=[a for a in meeting.attendees if a != member.email],
                     time_zone=member.tz,
+                    made_at=meeting.made_at,
                 )
             self._webhook(self.recall.calendar_update_payload(calendar["id"]))
             self.sync(calendar["id"])

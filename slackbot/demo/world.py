@@ -2,7 +2,9 @@
 
 Pure: ``sample_meetings`` is a function of the member, the workspace and the time, so the demo always shows
 the same kind of week, and colleagues' calendars share the meetings they both attend (same link and start:
-Recall's deduplication key, so they share one bot).
+Recall's deduplication key, so they share one bot). The week was planned before the member connected, as a real
+calendar's is: the app lists it in the one message it sends on connecting; meetings added later in the calendar
+panel are new and get a DM of their own.
 """
 
 from __future__ import annotations
@@ -59,6 +61,14 @@ class SampleMeeting:
     @property
     def end_time(self) -> datetime:
         return self.start_time + timedelta(minutes=self.minutes)
+
+    @property
+    def made_at(self) -> datetime:
+        """When it was put in the calendar: the week before, long before the member connected."""
+        return self.start_time - PLANNED_AHEAD
+
+
+PLANNED_AHEAD = timedelta(days=7)
 
 
 def next_half_hour(now: datetime) -> datetime:

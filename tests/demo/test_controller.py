@@ -89,6 +89,10 @@ def test_a_new_calendar_is_connected_filled_with_the_week_and_the_app_told(world
     assert recall.calendar(calendar_id)["status"] == "connected"
     titles = [e["raw"]["summary"] for e in controller.events_of(ADA)]
     assert titles == [m.title for m in sorted(sample_meetings(ADA, NOW), key=lambda m: m.start_time)]
+    # The week was planned before the member connected (Google's own creation time says so), so the app lists it
+    # in its summary on connecting rather than a DM per meeting.
+    made = [datetime.fromisoformat(e["raw"]["created"]) for e in controller.events_of(ADA)]
+    assert made and all(m < NOW - timedelta(days=1) for m in made)
     assert [w["event"] for w in app.webhooks()] == ["calendar.update", "calendar.sync_events"]
     assert controller.adopt_new_calendars() == 0  # once
     # A calendar of someone outside the demo is left alone.

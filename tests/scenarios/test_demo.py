@@ -238,26 +238,27 @@ def test_a_browser_walks_connect_schedule_and_home(demo: Demo) -> None:
             assert consent.inner_text("h1") == "Google Calendar connected"
             consent.close()
 
-            # The sample week arrives as DMs; Schedule on the team meeting.
-            # The meeting's own DM (after 08:30 on a weekday the daily agenda lists it too).
-            meeting = page.locator("#messages article.msg", has_text="Weekly product sync").filter(
-                has_not_text="Your meetings today"
-            )
-            expect(meeting).to_contain_text("Bot not scheduled")
+            # The week was on the calendar before connecting: the one message on connecting lists it, each meeting
+            # with its buttons (no DM per meeting). Schedule the team meeting from there.
+            summary = page.locator("#messages article.msg", has_text="is connected for ada@acme.test")
+            expect(summary).to_contain_text("I found 3 meetings coming up with a video link")
+            row = summary.locator("div.bk-section", has_text="Weekly product sync")
+            expect(row).to_contain_text("Bot not scheduled")
             expect(page.locator("#calendar")).to_contain_text("Weekly product sync")
-            meeting.locator("button", has_text="Schedule bot").click()
-            expect(meeting).to_contain_text("Bot scheduled")
-            expect(meeting).to_contain_text("(edited)")
+            row.locator("xpath=following-sibling::div[1]").locator("button", has_text="Schedule bot").click()
+            expect(row).to_contain_text("Bot scheduled")
+            expect(summary).to_contain_text("(edited)")
+            other = summary.locator("div.bk-section", has_text="1:1 Ada / Grace")
+            expect(other).to_contain_text("Bot not scheduled")  # only the row clicked changed
             # Slack date tokens are shown in the member's zone, not as their UTC fallback: the same time as the
             # calendar panel gives.
-            first_time = meeting.locator("time.slack-date").nth(1)
+            first_time = row.locator("time.slack-date").first
             expect(first_time).not_to_contain_text("UTC")
             panel_when = page.locator("#calendar li.event", has_text="Weekly product sync").locator(".event-when")
             starts = re.search(r"(\d\d:\d\d)–", panel_when.inner_text())
             assert starts is not None and starts.group(1) in first_time.inner_text()
 
             # "Open the Home tab" (a slack:// deep link in the connect summary) opens the Home tab here.
-            summary = page.locator("#messages article.msg", has_text="is connected for ada@acme.test")
             summary.locator("a.btn", has_text="Open the Home tab").click()
             expect(page.locator("#home")).to_be_visible()
             page.click("a.tab[data-tab=messages]")
@@ -272,9 +273,10 @@ def test_a_browser_walks_connect_schedule_and_home(demo: Demo) -> None:
             page.click("a.tab[data-tab=messages]")
             event = page.locator("#calendar li.event", has_text="Weekly product sync")
             event.locator("button", has_text="Bot joins").click()
-            expect(meeting).to_contain_text("is joining")
+            expect(row).to_contain_text("is joining")
 
-            # A meeting titled like markup renders as text and runs nothing.
+            # A meeting added now is new: it gets a DM of its own, whose buttons work too. Titled like markup, it
+            # renders as text and runs nothing.
             page.fill(".add-event input[name=title]", MARKUP_TITLE)
             page.fill(".add-event input[name=in_minutes]", "90")
             page.click(".add-event button")
@@ -282,6 +284,10 @@ def test_a_browser_walks_connect_schedule_and_home(demo: Demo) -> None:
             expect(odd).to_contain_text("<script>window.pwned = 1</script> <!channel> & *not bold*")
             assert page.evaluate("window.pwned") is None
             assert odd.locator("script").count() == 0
+            expect(odd).to_contain_text("Bot not scheduled")
+            odd.locator("button", has_text="Schedule bot").click()
+            expect(odd).to_contain_text("Bot scheduled")
+            expect(odd).to_contain_text("(edited)")
 
             # Grace sees her own (empty) DM, not Ada's.
             page.select_option("#member-switch", GRACE)

@@ -235,6 +235,12 @@ class _Event:
     bot_id: str | None = None
     sequence: int = 0
     raw_extra: dict[str, Any] = field(default_factory=dict)
+    provider_created_at: datetime | None = None  # when the provider made it, if before Recall saw it
+
+    @property
+    def made_at(self) -> datetime:
+        """The provider's creation time (Google ``created``, Graph ``createdDateTime``)."""
+        return self.provider_created_at or self.created_at
 
 
 @dataclass
@@ -810,6 +816,7 @@ class FakeRecall:
         time_zone: str = "Europe/Berlin",
         description: str = "",
         raw_extra: Mapping[str, Any] | None = None,
+        made_at: datetime | None = None,
     ) -> dict[str, Any]:
         """Add an event to a calendar as Recall's sync would; returns its API representation.
 
@@ -817,6 +824,8 @@ class FakeRecall:
         ``organizer_email`` defaults to the calendar owner (then ``is_organizer`` is True).
         ``attendees`` are guests: emails or ``{"email", "name", "response"}`` with Google's
         response words. ``raw_extra`` is merged into the provider ``raw`` object last.
+        ``made_at`` is when the provider created the event (default: now, as Recall sees it), for events that were
+        on the calendar before it was connected.
         """
         with self._lock:
             calendar = self._calendars[calendar_id]
@@ -857,6 +866,7 @@ class FakeRecall:
                 created_at=now,
                 updated_at=now,
                 raw_extra=dict(raw_extra or {}),
+                provider_created_at=_aware(made_at) if made_at is not None else None,
             )
             self._events[event.id] = event
             return self._render_event(event)
@@ -1956,7 +1966,7 @@ def _google_raw(event: _Event) -> dict[str, Any]:
         "status": "cancelled" if event.is_deleted else "confirmed",
         "htmlLink": "https://www.google.com/calendar/event?eid="
         + base64.urlsafe_b64encode(f"{event.platform_id} {event.self_email}".encode()).decode().rstrip("="),
-        "created": _google_time(event.created_at),
+        "created": _google_time(event.made_at),
         "updated": _google_time(event.updated_at),
         "summary": event.title,
         "creator": dict(organizer),
@@ -2017,7 +2027,7 @@ def _outlook_raw(event: _Event) -> dict[str, Any]:
     return {
         "@odata.etag": f'W/"{change_key}"',
         "id": event.platform_id,
-        "createdDateTime": _graph_time(event.created_at),
+        "createdDateTime": _graph_time(event.made_at),
         "lastModifiedDateTime": _graph_time(event.updated_at),
         "changeKey": change_key,
         "categories": [],
