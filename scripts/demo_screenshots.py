@@ -2,8 +2,8 @@
 
     .venv/bin/python scripts/demo_screenshots.py [--out docs/screenshots]
 
-Starts the demo on free ports, walks the main moments as a member would (connect, a meeting's DM before and after
-Schedule, the App Home, the agenda) and writes one PNG per moment. Needs Debian's Chromium (/usr/bin/chromium) and
+Starts the demo on free ports, walks the main moments as a member would (the connect DM, the summary of the week on
+connecting, a new meeting's DM before and after Schedule, the App Home, the agenda) and writes one PNG per moment. Needs Debian's Chromium (/usr/bin/chromium) and
 PyPI playwright (the test extra); nothing is downloaded and the browser reaches only 127.0.0.1.
 """
 
@@ -90,20 +90,27 @@ def shoot(out: Path) -> list[Path]:
             consent.wait_for_selector("main[data-outcome=success]")
             consent.close()
 
-            meeting = page.locator("#messages article.msg", has_text="Weekly product sync").filter(
-                has_not_text="Your meetings today"
-            )
+            summary = page.locator("#messages article.msg", has_text="is connected for ada@acme.test")
+            expect(summary).to_contain_text("I found 3 meetings")
+            summary.scroll_into_view_if_needed()
+            save("2-connected")
+
+            # A meeting added after connecting is new: it gets a DM of its own.
+            page.fill(".add-event input[name=title]", "Design review")
+            page.fill(".add-event input[name=in_minutes]", "120")
+            page.click(".add-event button")
+            meeting = page.locator("#messages article.msg", has_text="Design review")
             expect(meeting).to_contain_text("Bot not scheduled")
             meeting.scroll_into_view_if_needed()
-            save("2-meeting-dm")
+            save("3-meeting-dm")
             meeting.locator("button", has_text="Schedule bot").click()
             expect(meeting).to_contain_text("Bot scheduled")
             meeting.scroll_into_view_if_needed()
-            save("3-meeting-scheduled")
+            save("4-meeting-scheduled")
 
             page.click("a.tab[data-tab=home]")
-            expect(page.locator("#home")).to_contain_text("Weekly product sync")
-            save("4-app-home")
+            expect(page.locator("#home")).to_contain_text("Design review")
+            save("5-app-home")
 
             # The daily agenda: due at 08:30 on weekdays, so on a weekday after 08:30 it comes within a minute or
             # two of connecting (the app sends a missed agenda while the day lasts), if meetings remain today.
@@ -112,10 +119,10 @@ def shoot(out: Path) -> list[Path]:
             try:
                 expect(agenda).to_be_visible(timeout=150_000)
             except AssertionError:
-                print("no agenda today (a weekend, before 08:30, or no meeting left today): 5-agenda.png kept")
+                print("no agenda today (a weekend, before 08:30, or no meeting left today): 6-agenda.png kept")
             else:
                 agenda.scroll_into_view_if_needed()
-                save("5-agenda")
+                save("6-agenda")
             browser.close()
     finally:
         demo.send_signal(signal.SIGINT)
