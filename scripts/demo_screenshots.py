@@ -3,8 +3,9 @@
     .venv/bin/python scripts/demo_screenshots.py [--out docs/screenshots]
 
 Starts the demo on free ports, walks the main moments as a member would (the connect DM, the summary of the week on
-connecting, a new meeting's DM before and after Schedule, the App Home, the agenda) and writes one PNG per moment. Needs Debian's Chromium (/usr/bin/chromium) and
-PyPI playwright (the test extra); nothing is downloaded and the browser reaches only 127.0.0.1.
+connecting, a new meeting's DM before and after Schedule, the App Home, the agenda) and writes one PNG per moment.
+Needs Debian's Chromium (/usr/bin/chromium) and PyPI playwright (the test extra); nothing is downloaded and the
+browser reaches only 127.0.0.1.
 """
 
 from __future__ import annotations
