@@ -28,7 +28,7 @@ from slackbot.calendar_oauth.providers import ProviderCredentials
 from slackbot.requester import Requester
 from slackbot.slack.gateway import PostedMessage, SlackGateway
 from slackbot.words import provider_label
-from storage import calendar_deletions, connections, members, oauth_states, syncs
+from storage import calendar_deletions, connections, meetings, members, oauth_states, syncs
 from storage.crypto import TokenCipher, lookup_hash
 from storage.db import Database
 from storage.models import CalendarConnection, CalendarOAuthState, utcnow
@@ -242,6 +242,10 @@ class ConnectService:
                     )
                     session.add(connection)
                     await session.flush()
+                elif connection.recall_calendar_id != calendar.id:
+                    # Another account, or Recall lost the old calendar: what we knew of the old one goes with it.
+                    await meetings.forget_connection_meetings(session, connection_id=connection.id)
+                    await syncs.forget_syncs(session, [connection.recall_calendar_id])
                 connection.email = email
                 connection.recall_calendar_id = calendar.id
                 await connections.set_status(session, connection, calendar.status, now=now)

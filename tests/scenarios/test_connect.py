@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from storage.models import CalendarOAuthState
+from storage.models import CalendarOAuthState, CalendarSync, Meeting
 from tests.conftest import TEAM_ID
 from tests.scenarios.harness import (
     MICROSOFT_CLIENT_ID,
@@ -34,6 +34,7 @@ BOB = "U0BOB00001"
 ADA_WORK = "ada@acme.test"
 ADA_HOME = "ada.home@acme.test"
 CALENDARS = "/api/v2/calendars/"
+CALENDAR_EVENTS = "/api/v2/calendar-events/"
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -226,6 +227,12 @@ def test_reconnect_same_account_patches_the_same_recall_calendar(h: Harness, pro
 def test_reconnect_with_another_account_replaces_the_calendar(h: Harness) -> None:
     h.connect(user_id=ADA, provider="microsoft", email=ADA_WORK)
     [old] = h.recall.calendars()
+    h.recall.set_calendar_status(old["id"], "connected")
+    work = h.recall.add_event(
+        old["id"], start_time=soon(3), title="Work review", raw_extra={"createdDateTime": LONG_AGO}
+    )
+    h.sync(old["id"])
+    assert [m.title for m in h.rows(Meeting)] == ["Work review"]
 
     response = h.connect(user_id=ADA, provider="microsoft", email=ADA_HOME)
     assert_page(response, 200, "Microsoft Outlook connected", ADA_HOME, outcome="success")
@@ -248,6 +255,19 @@ def test_reconnect_with_another_account_replaces_the_calendar(h: Harness) -> Non
     updated = h.slack.message(summary.channel, summary.ts)
     assert "I found 1 meeting coming up" in str(updated.blocks)
     assert "replacing ada@acme.test" in updated.text
+    # The old calendar's meetings went with it: only the new one's are known, listed and synced.
+    assert [m.title for m in h.rows(Meeting)] == ["Home standup"]
+    assert "Work review" not in str(updated.blocks)
+    assert [s.recall_calendar_id for s in h.rows(CalendarSync)] == [new["id"]]
+    h.event(app_home_opened_event(team_id=TEAM_ID, user_id=ADA))
+    h.wait_idle()
+    home = h.slack.home_view(ADA, TEAM_ID)
+    assert home is not None and "Home standup" in str(home["blocks"]) and "Work review" not in str(home["blocks"])
+    # Its old buttons say so and change nothing.
+    _, click = h.click(action_id="schedule_bot", value=work["id"], user_id=ADA)
+    h.wait_idle()
+    assert any("no longer know" in reply for reply in h.replies(click))
+    assert h.recall.calls_to("POST", f"{CALENDAR_EVENTS}{work['id']}/bot/") == []
 
 
 # ---- failures: consent, links, states ----------------------------------------------------------
