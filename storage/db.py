@@ -94,7 +94,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             if make_url(url).database not in (None, "", ":memory:"):
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _use_wal(cursor)
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
@@ -136,6 +136,24 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
 
 SQLITE_BUSY_TIMEOUT_MS = 30000
 SQLITE_IMMEDIATE = "sqlite_begin_immediate"
+# Switching a new file to WAL needs it to itself for a moment, and SQLite answers "locked" at once, without waiting
+# out the busy timeout, to a process that asks while another holds it (replicas starting together on a new file).
+WAL_ATTEMPTS = 20
+WAL_RETRY_SECONDS = 0.05
+
+
+def _use_wal(cursor: Any) -> None:
+    """Readers beside the writer: WAL is a property of the file, so it is set once and found set afterwards."""
+    for attempt in range(1, WAL_ATTEMPTS + 1):
+        try:
+            cursor.execute("PRAGMA journal_mode")
+            if str(cursor.fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_ATTEMPTS:
+                raise
+            time.sleep(WAL_RETRY_SECONDS)
 
 
 class Database:

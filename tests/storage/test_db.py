@@ -5,11 +5,12 @@ refused at once instead of waiting for itself."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 from sqlalchemy import select, text
 
-from storage.db import Database, create_engine
+from storage.db import WAL_ATTEMPTS, Database, _use_wal, create_engine
 from storage.models import Member
 
 TASKS = 40
@@ -117,3 +118,55 @@ async def test_cancelling_a_query_leaves_nothing_that_blocks_shutdown(database_u
     others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     async with asyncio.timeout(5):
         await asyncio.gather(*others, return_exceptions=True)
+
+
+class _Cursor:
+    """Answers `PRAGMA journal_mode` with ``mode``; the first ``busy`` statements fail as SQLite does."""
+
+    def __init__(self, mode: str, *, busy: int = 0, error: str = "database is locked") -> None:
+        self.mode, self.busy, self.error = mode, busy, error
+        self.statements: list[str] = []
+
+    def execute(self, statement: str) -> None:
+        self.statements.append(statement)
+        if self.busy:
+            self.busy -= 1
+            raise sqlite3.OperationalError(self.error)
+        if statement.endswith("=WAL"):
+            self.mode = "wal"
+
+    def fetchone(self) -> tuple[str]:
+        return (self.mode,)
+
+
+@pytest.mark.parametrize(
+    ("mode", "busy", "switched", "tries"),
+    [
+        ("wal", 0, False, 1),  # set before: only read
+        ("WAL", 0, False, 1),
+        ("delete", 0, True, 1),  # a new file: switched
+        ("delete", 3, True, 4),  # another process had the new file for a moment: asked again
+        ("delete", WAL_ATTEMPTS - 1, True, WAL_ATTEMPTS),
+    ],
+)
+def test_wal_is_set_once_and_a_busy_new_file_is_asked_again(
+    monkeypatch: pytest.MonkeyPatch, mode: str, busy: int, switched: bool, tries: int
+) -> None:
+    monkeypatch.setattr("storage.db.WAL_RETRY_SECONDS", 0)
+    cursor = _Cursor(mode, busy=busy)
+    _use_wal(cursor)
+    assert cursor.mode.lower() == "wal"
+    assert ("PRAGMA journal_mode=WAL" in cursor.statements) is switched
+    assert cursor.statements.count("PRAGMA journal_mode") == tries
+
+
+def test_wal_gives_up_after_its_attempts_and_never_retries_other_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("storage.db.WAL_RETRY_SECONDS", 0)
+    stuck = _Cursor("delete", busy=WAL_ATTEMPTS)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _use_wal(stuck)
+    assert stuck.statements.count("PRAGMA journal_mode") == WAL_ATTEMPTS
+    broken = _Cursor("delete", busy=5, error="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk"):
+        _use_wal(broken)
+    assert len(broken.statements) == 1
