@@ -252,11 +252,10 @@ async def forget_bots(session: AsyncSession, *, connection_id: int, now: datetim
     return [row[0] for row in result]
 
 
-async def forget_connection_meetings(session: AsyncSession, *, connection_id: int) -> int:
+async def forget_connection_meetings(session: AsyncSession, *, connection_id: int) -> None:
     """The connection now follows another Recall calendar: the meetings of the one it replaced go (that calendar is
     deleted, with its bots), so no list shows them and their old buttons say the meeting is no longer known."""
-    result = await session.execute(delete(Meeting).where(Meeting.connection_id == connection_id))
-    return result.rowcount or 0
+    await session.execute(delete(Meeting).where(Meeting.connection_id == connection_id))
 
 
 async def mark_upcoming_pending(session: AsyncSession, *, connection_id: int, now: datetime) -> list[str]:

@@ -345,3 +345,8 @@ async def test_the_admit_alert_moves_none_sending_sent_on_that_meeting_only(db: 
     async with db.transaction() as session:
         await repo.finish_admit_alert(session, "quiet")  # never claimed: not marked sent
     assert (await get(db, "quiet")).admit_alert is AlertStatus.NONE
+    async with db.transaction() as session:
+        assert await repo.claim_admit_alert(session, "quiet") is True
+        await repo.release_admit_alert(session, "quiet")  # gives back its own claim, not b's
+    assert await alerts() == [AlertStatus.SENT, AlertStatus.SENDING, AlertStatus.SENT]
+    assert (await get(db, "quiet")).admit_alert is AlertStatus.NONE
