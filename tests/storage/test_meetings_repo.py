@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import delete
+
 from storage import connections, leases
 from storage import meetings as repo
 from storage.db import Database
@@ -92,6 +94,43 @@ async def test_colleagues_sharing_a_key_are_marked_pending(db: Database) -> None
     bob_meeting = await get(db, "bob")
     assert (bob_meeting.status, bob_meeting.version) == (ReconcileStatus.PENDING, 2)
     assert (await get(db, "ada")).version == 1
+
+
+async def test_a_shared_bot_stays_within_its_workspace_and_key(db: Database) -> None:
+    """One bot per key per workspace: another workspace's meeting at the same link and time, or a colleague's with
+    another key, is neither counted as sharing it nor woken up; those woken start afresh, due now."""
+    ada = await add_member(db, user_id="UADA", calendar="cal-ada")
+    bob = await add_member(db, user_id="UBOB", calendar="cal-bob")
+    eve = await add_member(db, team_id="T2", user_id="UEVE", calendar="cal-eve")
+    key = "2026-11-30T10:00:00Z-https://zoom.us/j/1"
+    await add_meeting(db, ada, "ada", current_key=key, scheduled_key=key)
+    await add_meeting(
+        db, bob, "bob", current_key=key, status=ReconcileStatus.RETRYING, attempts=3, due_at=NOW + timedelta(hours=1)
+    )
+    await add_meeting(db, bob, "bob-other", current_key="other", scheduled_key="other")
+    await add_meeting(db, eve, "eve", team_id="T2", current_key=key, scheduled_key=key, status=ReconcileStatus.SETTLED)
+    async with db.transaction() as session:
+        assert await repo.event_ids_sharing_key(session, team_id="T1", key=key) == ["ada"]
+        assert await repo.event_ids_sharing_key(session, team_id="T2", key=key) == ["eve"]
+        marked = await repo.mark_sharing_key_pending(session, team_id="T1", keys=[key], except_event_id="ada", now=NOW)
+    assert marked == ["bob"]
+    woken = await get(db, "bob")
+    assert (woken.status, woken.attempts, woken.due_at, woken.version) == (ReconcileStatus.PENDING, 0, NOW, 2)
+    other = await get(db, "eve")
+    assert (other.status, other.version) == (ReconcileStatus.SETTLED, 1)
+
+
+async def test_a_meeting_whose_calendar_went_meanwhile_has_no_owner(db: Database) -> None:
+    connection_id = await add_member(db, user_id="UADA")
+    await add_meeting(db, connection_id, "e1")
+    async with db.transaction() as session:
+        meeting = await session.get(Meeting, "e1")
+        assert meeting is not None
+        owner = await repo.owner_of(session, meeting)
+        assert owner is not None and (owner[0].id, owner[1].slack_user_id) == (connection_id, "UADA")
+        # Disconnected by another process while this one held the meeting.
+        await session.execute(delete(CalendarConnection).where(CalendarConnection.id == connection_id))
+        assert await repo.owner_of(session, meeting) is None
 
 
 async def test_disconnect_forgets_bots_and_reconnect_wakes_meetings(db: Database) -> None:
