@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.requests import Request
 
-from slackbot.web.webhook import webhook_routes
+from slackbot.web.webhook import MAX_MESSAGE_ID, valid_message_id, webhook_routes
 from storage.db import create_engine
 from storage.models import CalendarConnection, WebhookDelivery
 from tests.conftest import TEAM_ID
@@ -211,3 +211,19 @@ async def test_a_client_that_leaves_mid_body_gets_a_400_and_nothing_is_stored() 
     scope = {"type": "http", "method": "POST", "path": "/recall/webhook", "headers": [], "query_string": b""}
     response = await route.endpoint(Request(scope, leaves))
     assert (response.status_code, json.loads(response.body)) == (400, {"ok": False, "error": "client_disconnected"})
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("msg_2mXYZ", True),
+        ("m" * MAX_MESSAGE_ID, True),
+        ("m" * (MAX_MESSAGE_ID + 1), False),  # longer than the column
+        (None, False),
+        ("", False),
+        ("msg_é", False),
+        ("msg_\n1", False),
+    ],
+)
+def test_a_message_id_is_stored_only_when_it_fits_and_prints(value: str | None, valid: bool) -> None:
+    assert valid_message_id(value) is valid
