@@ -56,6 +56,21 @@ def test_follow_due(
     assert due == pytest.approx(wait)
 
 
+def test_the_cap_holds_whatever_the_settle_and_quiet_times() -> None:
+    """Settle and quiet times longer than the cap (a future tuning) still wait no longer than the cap."""
+    due = follow_due(
+        now=105.0,
+        first_touched=100.0,
+        last_stored=104.0,
+        drained=True,
+        busy=CALM,
+        quiet=60.0,
+        settle=60.0,
+        longest=10.0,
+    )
+    assert due == pytest.approx(5.0)
+
+
 # The processor feeds `follow_due` from what the intake stored: the newest stored webhook (quiet counts from it), and
 # a burst (FOLLOW_BUSY_AT stored within the last second). Times are the running loop's clock, as `kick()` records.
 
