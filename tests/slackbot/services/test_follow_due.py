@@ -115,3 +115,7 @@ async def test_a_burst_waits_past_the_settle_time_until_quiet() -> None:
     processor._stored.clear()
     processor._stored.extend(now - 1.5 + i * (1.45 / FOLLOW_BUSY_AT) for i in range(FOLLOW_BUSY_AT))
     assert processor._follow_in(drained=True) == 0.0
+    # One short of FOLLOW_BUSY_AT within the last second (the one before them came 1.5 s ago): no burst either.
+    processor._stored.clear()
+    processor._stored.extend([now - 1.5, *(now - 0.9 + i * (0.85 / FOLLOW_BUSY_AT) for i in range(FOLLOW_BUSY_AT - 1))])
+    assert processor._follow_in(drained=True) == 0.0
