@@ -48,7 +48,7 @@ async def store_delivery(
 
 
 async def claim_deliveries(
-    session: AsyncSession, *, owner: str, lease: timedelta, now: datetime, limit: int = 100
+    session: AsyncSession, *, owner: str, lease: timedelta, now: datetime, limit: int
 ) -> list[WebhookDelivery]:
     """Pending deliveries that are due and that nobody holds (or whose holder died), oldest first, now leased to
     ``owner`` with their attempt counted."""

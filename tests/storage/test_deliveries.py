@@ -45,7 +45,7 @@ async def row(db: Database, delivery_id: int) -> WebhookDelivery:
 
 async def claim(db: Database, owner: str, now=NOW) -> list[WebhookDelivery]:  # type: ignore[no-untyped-def]
     async with db.transaction() as session:
-        return await deliveries.claim_deliveries(session, owner=owner, lease=LEASE, now=now)
+        return await deliveries.claim_deliveries(session, owner=owner, lease=LEASE, now=now, limit=100)
 
 
 async def test_claimed_once_with_the_attempt_counted(db: Database) -> None:

@@ -240,7 +240,7 @@ async def test_a_sync_webhook_handled_alone_still_asks_for_its_listing(db: Datab
     await store(db, "alone", sync_payload("cal-1", "2026-11-30T08:00:00Z"))
     async with db.transaction() as session:
         (delivery,) = await deliveries.claim_deliveries(
-            session, owner=leases.PROCESS_ID, lease=timedelta(minutes=1), now=NOW
+            session, owner=leases.PROCESS_ID, lease=timedelta(minutes=1), now=NOW, limit=1
         )
     await processor._process(delivery)
     asked = await listing(db, "cal-1")
