@@ -173,3 +173,21 @@ async def test_claims_are_batched_and_a_retry_keeps_the_error_short(db: Database
         await deliveries.finish_delivery(session, first[0], owner="a", now=NOW, error="Boom" * 100)
     retried = await row(db, ids[0])
     assert (retried.status, retried.last_error) == (DeliveryStatus.PENDING, ("Boom" * 100)[:200])
+
+
+async def test_a_claim_takes_the_oldest_due_deliveries_first(db: Database) -> None:
+    """Oldest (stored first) first, whatever their due times; finished ones and ones not due yet never fill a batch."""
+    done, later, *due = [await store(db, f"msg_{i}") for i in range(5)]
+    async with db.transaction() as session:
+        for delivery_id, status, due_at in (
+            (done, DeliveryStatus.DONE, NOW - timedelta(hours=1)),
+            (later, DeliveryStatus.PENDING, NOW + timedelta(minutes=5)),
+            # Retried ones come due in the opposite order to the one they were stored in.
+            *((delivery_id, DeliveryStatus.PENDING, NOW - timedelta(minutes=n)) for n, delivery_id in enumerate(due)),
+        ):
+            delivery = await session.get(WebhookDelivery, delivery_id)
+            assert delivery is not None
+            delivery.status, delivery.due_at = status, due_at
+    async with db.transaction() as session:
+        first = await deliveries.claim_deliveries(session, owner="a", lease=LEASE, now=NOW, limit=2)
+    assert [d.id for d in first] == due[:2]
