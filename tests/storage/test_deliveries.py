@@ -191,3 +191,14 @@ async def test_a_claim_takes_the_oldest_due_deliveries_first(db: Database) -> No
     async with db.transaction() as session:
         first = await deliveries.claim_deliveries(session, owner="a", lease=LEASE, now=NOW, limit=2)
     assert [d.id for d in first] == due[:2]
+
+
+async def test_a_delivery_another_process_holds_does_not_fill_the_batch(db: Database) -> None:
+    held, free = await store(db, "msg_held"), await store(db, "msg_free")
+    async with db.transaction() as session:
+        assert [d.id for d in await deliveries.claim_deliveries(session, owner="a", lease=LEASE, now=NOW, limit=1)] == [
+            held
+        ]
+    async with db.transaction() as session:
+        taken = await deliveries.claim_deliveries(session, owner="b", lease=LEASE, now=NOW, limit=1)
+    assert [d.id for d in taken] == [free]
