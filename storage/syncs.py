@@ -17,11 +17,13 @@ FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=30)
 
 
-async def load_syncs(session: AsyncSession, recall_calendar_ids: Sequence[str]) -> None:
-    """Read these calendars' listing rows into the session at once (`request_sync` then finds them there)."""
-    if recall_calendar_ids:
-        query = select(CalendarSync).where(CalendarSync.recall_calendar_id.in_(list(recall_calendar_ids)))
-        (await session.scalars(query)).all()
+async def load_syncs(session: AsyncSession, recall_calendar_ids: Sequence[str]) -> list[CalendarSync]:
+    """Read these calendars' listing rows into the session at once; `request_sync` then finds them there for as
+    long as the caller keeps the returned list (the session's identity map holds rows only weakly)."""
+    if not recall_calendar_ids:
+        return []
+    query = select(CalendarSync).where(CalendarSync.recall_calendar_id.in_(list(recall_calendar_ids)))
+    return list((await session.scalars(query)).all())
 
 
 async def request_sync(

@@ -335,18 +335,19 @@ class DeliveryProcessor:
         """`calendar.sync_events`: each calendar's listing is due (coalesced with others), from no later than the
         webhook's `last_updated_ts`. The calendars and their listings are read in two queries for the lot."""
         now = self._clock()
-        asked: list[tuple[WebhookDelivery, str, datetime | None]] = []
+        asked: list[tuple[WebhookDelivery, str, datetime]] = []
         for delivery in deliveries:
             data = json.loads(delivery.payload).get("data") or {}
             calendar_id = data.get("calendar_id")
             if not isinstance(calendar_id, str):
                 continue
-            until = parse_timestamp(data["last_updated_ts"]) if data.get("last_updated_ts") else None
-            # A `last_updated_ts` from the future (a skewed clock, a forged body) must never move a cursor past now.
-            asked.append((delivery, calendar_id, min(until, now) if until is not None else None))
+            # The intake stored it only with a valid `last_updated_ts`. One from the future (a skewed clock, a forged
+            # body) must never move a cursor past now.
+            asked.append((delivery, calendar_id, min(parse_timestamp(data["last_updated_ts"]), now)))
         calendar_ids = list(dict.fromkeys(calendar_id for _, calendar_id, _ in asked))
         known = await connections.connections_by_calendar(session, calendar_ids)
-        await syncs_repo.load_syncs(session, [c for c in calendar_ids if c in known])
+        # Held while the loop runs, so `request_sync` finds the rows in the session instead of reading each again.
+        _listings = await syncs_repo.load_syncs(session, [c for c in calendar_ids if c in known])
         for delivery, calendar_id, until in asked:
             if calendar_id not in known:
                 logger.debug("webhooks.unknown_calendar", extra={"event": delivery.event_type})

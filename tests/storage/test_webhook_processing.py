@@ -10,7 +10,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from slackbot.services.calendar_sync import CLOCK_MARGIN
 from slackbot.services.webhook_processor import BATCH_SIZE, MAX_GATHER, DeliveryProcessor
@@ -140,6 +140,33 @@ async def test_a_batch_asks_each_known_calendar_for_a_listing_from_its_webhooks(
     assert await listing(db, "cal-unknown") is None
     assert [r.getMessage() for r in caplog.records].count("webhooks.unknown_calendar") == 1
     assert any(getattr(r, "event", None) == "calendar.sync_events" for r in caplog.records)
+
+
+async def test_a_batch_reads_the_listings_it_asks_for_in_one_query(db: Database) -> None:
+    for user_id, calendar_id in (("U1", "cal-1"), ("U2", "cal-2"), ("U3", "cal-3")):
+        await add_member(db, user_id=user_id, calendar=calendar_id)
+        await store(db, f"first-{calendar_id}", sync_payload(calendar_id, "2026-11-30T08:00:00Z"))
+    processor = processor_at(db, NOW)
+    assert await processor._process_batch() == 3  # each calendar now has its listing row
+    for n, calendar_id in enumerate(("cal-1", "cal-2", "cal-3", "cal-1")):
+        await store(db, f"again-{n}", sync_payload(calendar_id, "2026-11-30T09:00:00Z"))
+    reads: list[str] = []
+
+    def note_reads(conn, cursor, statement: str, *args: object) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT") and "FROM calendar_syncs" in statement:
+            reads.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", note_reads)
+    try:
+        assert await processor._process_batch() == 4
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", note_reads)
+    assert len(reads) == 1, [
+        r.split("WHERE")[-1] for r in reads
+    ]  # one query for the lot, not one per webhook or calendar
+    for calendar_id in ("cal-1", "cal-2", "cal-3"):
+        again = await listing(db, calendar_id)
+        assert again is not None and again.requested_until == datetime(2026, 11, 30, 9, tzinfo=UTC)
 
 
 async def test_a_webhook_the_last_listing_covered_asks_for_nothing(db: Database) -> None:
