@@ -317,7 +317,7 @@ class DeliveryProcessor:
         payload = json.loads(delivery.payload)
         data = payload.get("data") or {}
         if delivery.event_type in BOT_EVENT_TYPES:
-            event = parse_bot_event(delivery.event_type, data) if isinstance(data, dict) else None
+            event = parse_bot_event(delivery.event_type, data)  # the intake stored it only if this parsed
             if event is None or self._bots is None:
                 return []
             return await self._bots.apply(event)

@@ -314,3 +314,25 @@ async def test_a_batch_in_hand_when_the_gathering_ends_does_not_hold_the_listing
         )
     assert done == BATCH_SIZE + 1
     assert len(syncer.started) >= 2  # the batch held up got a listing of its own after the first
+
+
+class RecordingBots:
+    """Stands in for the bot webhook service: notes what it was given."""
+
+    def __init__(self) -> None:
+        self.applied: list[object] = []
+
+    async def apply(self, event: object) -> list[str]:
+        self.applied.append(event)
+        return []
+
+
+async def test_a_recording_made_without_a_bot_is_done_without_acting(db: Database) -> None:
+    """The Desktop SDK's recordings have no bot (`data.bot` is null): nothing of ours to act on, and no failure."""
+    bots = RecordingBots()
+    payload = {"event": "recording.done", "data": {"bot": None, "recording": {"id": "rec-1"}, "data": {"code": "done"}}}
+    await store(db, "desktop", payload)
+    processor = DeliveryProcessor(db=db, status=None, syncer=RecordingSyncer(), bots=bots, clock=lambda: NOW)  # type: ignore[arg-type]
+    assert await processor._process_batch() == 1
+    row = await delivery_row(db, "desktop")
+    assert (row.status, row.last_error, bots.applied) == (DeliveryStatus.DONE, None, [])
