@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from storage import deliveries
 from storage.db import Database
@@ -202,3 +202,43 @@ async def test_a_delivery_another_process_holds_does_not_fill_the_batch(db: Data
     async with db.transaction() as session:
         taken = await deliveries.claim_deliveries(session, owner="b", lease=LEASE, now=NOW, limit=1)
     assert [d.id for d in taken] == [free]
+
+
+async def test_a_delivery_finished_between_choosing_and_claiming_is_not_claimed(db: Database) -> None:
+    """PostgreSQL re-checks the claim's condition on a row another process changed meanwhile: a delivery finished
+    after this claim chose it is not claimed again. (SQLite runs one writer at a time, so it cannot happen there.)"""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a race between two writers needs PostgreSQL")
+    import asyncio
+    import threading
+
+    import asyncpg
+
+    finished, due = await store(db, "msg_finished"), await store(db, "msg_due")
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def finish_elsewhere() -> None:
+        other = await asyncpg.connect(url)
+        try:
+            await other.execute(
+                "UPDATE webhook_deliveries SET status = 'done', finished_at = now() WHERE id = $1", finished
+            )
+        finally:
+            await other.close()
+
+    def before_claiming(conn, cursor, statement: str, *args: object) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("UPDATE WEBHOOK_DELIVERIES") and not raced:
+            raced.append(statement)
+            racer = threading.Thread(target=lambda: asyncio.run(finish_elsewhere()))
+            racer.start()
+            racer.join(timeout=10)
+
+    raced: list[str] = []
+    event.listen(db.engine.sync_engine, "before_cursor_execute", before_claiming)
+    try:
+        async with db.transaction() as session:
+            claimed = await deliveries.claim_deliveries(session, owner="a", lease=LEASE, now=NOW, limit=2)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", before_claiming)
+    assert raced and [d.id for d in claimed] == [due]
+    assert (await row(db, finished)).status is DeliveryStatus.DONE
