@@ -336,3 +336,47 @@ async def test_a_recording_made_without_a_bot_is_done_without_acting(db: Databas
     assert await processor._process_batch() == 1
     row = await delivery_row(db, "desktop")
     assert (row.status, row.last_error, bots.applied) == (DeliveryStatus.DONE, None, [])
+
+
+class FailingFirstBots(RecordingBots):
+    """Fails the first bot webhook it is given; the others change meeting ``evt-<bot id>``."""
+
+    async def apply(self, event: object) -> list[str]:
+        self.applied.append(event)
+        if len(self.applied) == 1:
+            raise RuntimeError("recall is down")
+        return [f"evt-{getattr(event, 'bot_id', '')}"]
+
+
+def bot_status(bot_id: str) -> dict:
+    at = "2026-11-30T08:00:00Z"
+    return {
+        "event": "bot.joining_call",
+        "data": {"bot": {"id": bot_id}, "data": {"code": "joining_call", "updated_at": at}},
+    }
+
+
+async def test_a_failed_bot_webhook_does_not_stop_the_rest_of_its_batch(db: Database) -> None:
+    bots = FailingFirstBots()
+
+    async def follow(event_ids: list[str]) -> None:  # acted on later, by `drain`; only what is noted matters here
+        return None
+
+    for bot_id in ("bot-1", "bot-2"):
+        await store(db, bot_id, bot_status(bot_id))
+    processor = DeliveryProcessor(
+        db=db,
+        status=None,
+        syncer=RecordingSyncer(),
+        bots=bots,
+        follow=follow,
+        clock=lambda: NOW,  # type: ignore[arg-type]
+    )
+    assert await processor._process_batch() == 2
+    failed, done = await delivery_row(db, "bot-1"), await delivery_row(db, "bot-2")
+    assert (failed.status, failed.last_error, done.status) == (
+        DeliveryStatus.PENDING,
+        "RuntimeError",
+        DeliveryStatus.DONE,
+    )
+    assert list(processor._touched) == ["evt-bot-2"]  # the meeting the second one changed is acted on
