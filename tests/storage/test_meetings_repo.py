@@ -389,3 +389,23 @@ async def test_the_admit_alert_moves_none_sending_sent_on_that_meeting_only(db: 
         await repo.release_admit_alert(session, "quiet")  # gives back its own claim, not b's
     assert await alerts() == [AlertStatus.SENT, AlertStatus.SENDING, AlertStatus.SENT]
     assert (await get(db, "quiet")).admit_alert is AlertStatus.NONE
+
+
+async def test_a_job_claims_a_meeting_only_while_it_is_still_due(db: Database) -> None:
+    """Another process may just have settled it, or put its retry off: the job's claim then takes nothing."""
+    connection = await add_member(db)
+    due = [ReconcileStatus.PENDING, ReconcileStatus.RETRYING]
+    for event_id, status, due_at in (
+        ("due-now", ReconcileStatus.RETRYING, NOW),
+        ("settled", ReconcileStatus.SETTLED, NOW - timedelta(minutes=1)),
+        ("put-off", ReconcileStatus.RETRYING, NOW + timedelta(seconds=1)),
+    ):
+        await add_meeting(db, connection, event_id, status=status, due_at=due_at)
+    async with db.transaction() as session:
+        claimed = {
+            event_id: await repo.claim_meeting(session, event_id, owner="job", lease=LEASE, now=NOW, only_if_due=due)
+            for event_id in ("due-now", "settled", "put-off")
+        }
+    assert claimed == {"due-now": True, "settled": False, "put-off": False}
+    async with db.transaction() as session:  # a member's click claims it whatever its status
+        assert await repo.claim_meeting(session, "settled", owner="click", lease=LEASE, now=NOW)
