@@ -409,3 +409,25 @@ async def test_a_job_claims_a_meeting_only_while_it_is_still_due(db: Database) -
     assert claimed == {"due-now": True, "settled": False, "put-off": False}
     async with db.transaction() as session:  # a member's click claims it whatever its status
         assert await repo.claim_meeting(session, "settled", owner="click", lease=LEASE, now=NOW)
+
+
+async def test_colleagues_with_the_bot_come_in_the_order_they_joined_and_never_from_deleted_meetings(
+    db: Database,
+) -> None:
+    key = "2026-11-30T10:00:00Z-https://zoom.us/j/1"
+    for user_id, event_id, deleted, updated in (
+        ("UADA", "ada", False, NOW + timedelta(minutes=2)),
+        ("UBOB", "bob", False, NOW + timedelta(minutes=1)),
+        ("UCY", "cy", True, NOW),  # the meeting left Cy's calendar
+    ):
+        connection = await add_member(db, user_id=user_id, calendar=f"cal-{event_id}")
+        await add_meeting(db, connection, event_id, current_key=key, scheduled_key=key, is_deleted=deleted)
+        async with db.transaction() as session:
+            meeting = await session.get(Meeting, event_id)
+            assert meeting is not None
+            meeting.updated_at = updated
+    async with db.transaction() as session:
+        assert await repo.colleagues_with_bot(session, team_id="T1", key=key, exclude_user_id="UDAN") == [
+            "UBOB",
+            "UADA",
+        ]

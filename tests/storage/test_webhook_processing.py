@@ -380,3 +380,31 @@ async def test_a_failed_bot_webhook_does_not_stop_the_rest_of_its_batch(db: Data
         DeliveryStatus.DONE,
     )
     assert list(processor._touched) == ["evt-bot-2"]  # the meeting the second one changed is acted on
+
+
+class SlowBots(RecordingBots):
+    """Takes ``seconds`` over each bot webhook; meanwhile another process tries to take the batch over."""
+
+    def __init__(self, db: Database, seconds: float) -> None:
+        super().__init__()
+        self.db, self.seconds = db, seconds
+        self.taken_over: list[WebhookDelivery] = []
+
+    async def apply(self, event: object) -> list[str]:
+        await asyncio.sleep(self.seconds)
+        async with self.db.transaction() as session:
+            self.taken_over = await deliveries.claim_deliveries(
+                session, owner="other", lease=timedelta(minutes=1), now=datetime.now(UTC), limit=10
+            )
+        return []
+
+
+async def test_a_batch_that_outlasts_its_lease_keeps_it(db: Database) -> None:
+    """The lease on a batch's deliveries is renewed while it is handled, so no other process takes them over."""
+    lease = timedelta(seconds=1.2)
+    bots = SlowBots(db, seconds=lease.total_seconds() * 2)
+    await store(db, "slow", bot_status("bot-1"))
+    processor = DeliveryProcessor(db=db, status=None, syncer=RecordingSyncer(), bots=bots, lease=lease)  # type: ignore[arg-type]
+    assert await processor._process_batch() == 1
+    assert bots.taken_over == []
+    assert (await delivery_row(db, "slow")).status is DeliveryStatus.DONE
