@@ -17,13 +17,13 @@ FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=30)
 
 
-async def load_syncs(session: AsyncSession, recall_calendar_ids: Sequence[str]) -> list[CalendarSync]:
-    """Read these calendars' listing rows into the session at once; `request_sync` then finds them there for as
-    long as the caller keeps the returned list (the session's identity map holds rows only weakly)."""
+async def load_syncs(session: AsyncSession, recall_calendar_ids: Sequence[str]) -> dict[str, CalendarSync]:
+    """These calendars' listing rows, read at once, by calendar id (a calendar never listed has none): pass them
+    to `request_sync` as ``loaded`` so a batch reads each row once."""
     if not recall_calendar_ids:
-        return []
+        return {}
     query = select(CalendarSync).where(CalendarSync.recall_calendar_id.in_(list(recall_calendar_ids)))
-    return list((await session.scalars(query)).all())
+    return {sync.recall_calendar_id: sync for sync in (await session.scalars(query)).all()}
 
 
 async def request_sync(
@@ -33,6 +33,7 @@ async def request_sync(
     until: datetime | None,
     since: datetime | None = None,
     received_at: datetime | None = None,
+    loaded: dict[str, CalendarSync] | None = None,
 ) -> bool:
     """Note that a calendar's events changed (Recall's `last_updated_ts`, ``until``, is a lower bound for the
     changed events: the listing starts no later than it); a listing runs later, coalesced with others.
@@ -40,20 +41,26 @@ async def request_sync(
     ``since`` seeds the cursor of a calendar we have never listed (its creation time: Recall creates its events
     after the calendar, so the first listing still brings the whole window). ``received_at``: when the webhook
     came; one that came after the last listing started always leads to another listing, whatever its
-    ``until``. Returns whether a listing is due.
+    ``until``. ``loaded``: the rows `load_syncs` read for these calendars, instead of reading this one again; a
+    calendar missing from it has no row yet, and the row made for it is added to it. Returns whether a listing is
+    due.
     """
-    sync = await session.get(CalendarSync, recall_calendar_id)
+    if loaded is None:
+        sync = await session.get(CalendarSync, recall_calendar_id)
+    else:
+        sync = loaded.get(recall_calendar_id)
     if sync is None:
-        session.add(
-            CalendarSync(
-                recall_calendar_id=recall_calendar_id,
-                status=SyncStatus.DUE,
-                requested_until=until,
-                requests=1,
-                cursor=since,
-                attempts=0,
-            )
+        sync = CalendarSync(
+            recall_calendar_id=recall_calendar_id,
+            status=SyncStatus.DUE,
+            requested_until=until,
+            requests=1,
+            cursor=since,
+            attempts=0,
         )
+        session.add(sync)
+        if loaded is not None:
+            loaded[recall_calendar_id] = sync
         return True
     covered = (
         until is not None

@@ -346,8 +346,7 @@ class DeliveryProcessor:
             asked.append((delivery, calendar_id, min(parse_timestamp(data["last_updated_ts"]), now)))
         calendar_ids = list(dict.fromkeys(calendar_id for _, calendar_id, _ in asked))
         known = await connections.connections_by_calendar(session, calendar_ids)
-        # Held while the loop runs, so `request_sync` finds the rows in the session instead of reading each again.
-        _listings = await syncs_repo.load_syncs(session, [c for c in calendar_ids if c in known])
+        listings = await syncs_repo.load_syncs(session, [c for c in calendar_ids if c in known])
         for delivery, calendar_id, until in asked:
             if calendar_id not in known:
                 logger.debug("webhooks.unknown_calendar", extra={"event": delivery.event_type})
@@ -356,7 +355,12 @@ class DeliveryProcessor:
             # A calendar never listed: Recall made its events after we connected it, which bounds the listing.
             since = connection.created_at - CLOCK_MARGIN
             await syncs_repo.request_sync(
-                session, recall_calendar_id=calendar_id, until=until, since=since, received_at=delivery.received_at
+                session,
+                recall_calendar_id=calendar_id,
+                until=until,
+                since=since,
+                received_at=delivery.received_at,
+                loaded=listings,
             )
 
     async def cleanup(self, *, keep: timedelta = timedelta(days=7)) -> int:

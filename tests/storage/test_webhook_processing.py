@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from storage.db import Database
 from storage.lifecycle import DeliveryStatus, SyncStatus
 from storage.models import CalendarConnection, CalendarSync, WebhookDelivery
 from tests.storage.conftest import NOW, add_member
+from tests.twins.contracts import recall_webhook_schemas
 
 # Longer than two gatherings: a processor that waited for the stream to end would list only after it.
 STREAM_SECONDS = MAX_GATHER.total_seconds() * 2 + 1.0
@@ -167,6 +169,29 @@ async def test_a_batch_reads_the_listings_it_asks_for_in_one_query(db: Database)
     for calendar_id in ("cal-1", "cal-2", "cal-3"):
         again = await listing(db, calendar_id)
         assert again is not None and again.requested_until == datetime(2026, 11, 30, 9, tzinfo=UTC)
+
+
+async def test_a_calendar_never_listed_gets_one_listing_row_however_many_webhooks_ask(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two webhooks for a calendar with no listing row yet, in one batch: the first makes the row, the second
+    counts on it (a second row would fail the batch's transaction on its key)."""
+    await add_member(db, calendar="cal-1")
+    await store(db, "first", sync_payload("cal-1", "2026-11-30T08:00:00Z"))
+    await store(db, "second", sync_payload("cal-1", "2026-11-30T09:00:00Z"))
+    processor = processor_at(db, NOW)
+    with caplog.at_level(logging.DEBUG):
+        assert await processor._process_batch() == 2
+    assert "webhooks.batch_failed" not in [r.getMessage() for r in caplog.records]  # done together, not one by one
+    for delivery_id in ("first", "second"):
+        assert (await delivery_row(db, delivery_id)).status is DeliveryStatus.DONE
+    due = await listing(db, "cal-1")
+    assert due is not None
+    assert (due.status, due.requests, due.requested_until) == (
+        SyncStatus.DUE,
+        2,
+        datetime(2026, 11, 30, 9, tzinfo=UTC),
+    )
 
 
 async def test_a_webhook_the_last_listing_covered_asks_for_nothing(db: Database) -> None:
@@ -349,11 +374,12 @@ class FailingFirstBots(RecordingBots):
 
 
 def bot_status(bot_id: str) -> dict:
-    at = "2026-11-30T08:00:00Z"
-    return {
-        "event": "bot.joining_call",
-        "data": {"bot": {"id": bot_id}, "data": {"code": "joining_call", "updated_at": at}},
-    }
+    """Recall's own example of a `bot.joining_call` webhook (webhooks.json), for this bot."""
+    joining = recall_webhook_schemas()["bot.joining_call"]
+    payload = copy.deepcopy(joining.examples[0])
+    payload["data"]["bot"]["id"] = bot_id
+    joining.validate(payload)
+    return payload
 
 
 async def test_a_failed_bot_webhook_does_not_stop_the_rest_of_its_batch(db: Database) -> None:
