@@ -431,3 +431,44 @@ async def test_colleagues_with_the_bot_come_in_the_order_they_joined_and_never_f
             "UBOB",
             "UADA",
         ]
+
+
+async def test_a_members_meetings_between_two_times_are_theirs_alone_soonest_first(db: Database) -> None:
+    """[start, end): a meeting starting at ``start`` is in, one starting at ``end`` is not (the next day's)."""
+    ada = await add_member(db, user_id="UADA", calendar="cal-ada")
+    bob = await add_member(db, user_id="UBOB", calendar="cal-bob")
+    start, end = NOW, NOW + timedelta(hours=5)
+    for event_id, hours in (("later", 3), ("at-start", 0), ("at-end", 5), ("before", -1), ("soon", 1)):
+        await add_meeting(db, ada, event_id, start_time=start + timedelta(hours=hours))
+    await add_meeting(db, bob, "bobs", start_time=start + timedelta(hours=2))
+    async with db.transaction() as session:
+        ada_member = (await session.get(CalendarConnection, ada)).member_id  # type: ignore[union-attr]
+        rows = await repo.member_meetings_between(session, member_id=ada_member, start=start, end=end)
+    assert [m.recall_event_id for m in rows] == ["at-start", "soon", "later"]
+
+
+async def test_meetings_are_found_by_their_ids_and_only_those(db: Database) -> None:
+    connection = await add_member(db)
+    for event_id in ("e1", "e2", "e3"):
+        await add_meeting(db, connection, event_id)
+    async with db.transaction() as session:
+        found = await repo.meetings_by_ids(session, ["e3", "e1", "missing"])
+        assert {key: meeting.recall_event_id for key, meeting in found.items()} == {"e1": "e1", "e3": "e3"}
+        assert await repo.meetings_by_ids(session, []) == {}
+        one = await repo.get_meeting(session, "e2")
+        assert one is not None and one.recall_event_id == "e2"
+        assert await repo.get_meeting(session, "missing") is None
+
+
+async def test_a_meetings_owner_is_the_member_of_its_own_calendar(db: Database) -> None:
+    await add_member(db, user_id="UADA", calendar="cal-ada")
+    bob = await add_member(db, user_id="UBOB", calendar="cal-bob")
+    await add_meeting(db, bob, "bobs")
+    async with db.transaction() as session:
+        meeting = await session.get(Meeting, "bobs")
+        assert meeting is not None
+        owner = await repo.owner_of(session, meeting)
+    assert owner is not None
+    connection, member = owner
+    assert (connection.id, connection.recall_calendar_id, member.slack_user_id) == (bob, "cal-bob", "UBOB")
+    assert connection.member_id == member.id
