@@ -46,6 +46,14 @@ FOLLOW_QUIET = timedelta(seconds=1)
 FOLLOW_SETTLE = timedelta(seconds=3)
 FOLLOW_BUSY_AT = 30
 MAX_FOLLOW_WAIT = timedelta(seconds=30)
+# Rescans for work a dead process left never come more often than this.
+MIN_RESCAN = timedelta(milliseconds=500)
+
+
+def rescan_every(lease: timedelta) -> float:
+    """Seconds between looks for work a dead process held: it is free again once its lease runs out, so a quarter
+    of the lease after that at most (never more often than MIN_RESCAN)."""
+    return max(lease.total_seconds() / 4, MIN_RESCAN.total_seconds())
 
 
 def follow_due(
@@ -85,8 +93,7 @@ class DeliveryProcessor:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._lease = lease
-        # Work a dead process held is free again once its lease runs out; look for it this often.
-        self._rescan = max(lease.total_seconds() / 4, 0.5)
+        self._rescan = rescan_every(lease)
         self._db = db
         self._status = status
         self._syncer = syncer

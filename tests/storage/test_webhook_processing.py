@@ -82,6 +82,32 @@ async def test_a_steady_stream_of_webhooks_does_not_starve_its_listing(db: Datab
     assert sync is not None and sync.status is SyncStatus.DUE and sync.requests >= 1
 
 
+async def test_a_delivery_a_dead_process_left_is_picked_up_by_a_rescan_without_a_kick(db: Database) -> None:
+    """Another process claimed it and died: once its lease runs out, the next rescan processes it."""
+    await add_member(db, calendar="cal-1")
+    await store(db, "left", sync_payload("cal-1", "2026-11-30T08:00:00Z"), received=datetime.now(UTC))
+    dead_lease = timedelta(seconds=0.6)
+    async with db.transaction() as session:
+        claimed = await deliveries.claim_deliveries(
+            session, owner="dead", lease=dead_lease, now=datetime.now(UTC), limit=10
+        )
+    assert [d.message_id for d in claimed] == ["left"]
+    lease = timedelta(seconds=1.2)  # rescans every 0.5 s
+    processor = DeliveryProcessor(db=db, status=None, syncer=RecordingSyncer(), lease=lease)  # type: ignore[arg-type]
+    running = asyncio.create_task(processor.run_forever())  # never kicked
+    try:
+        # The dead lease ends, then a rescan comes within 0.5 s; a generous bound, still well below a lease * 4.
+        async with asyncio.timeout(dead_lease.total_seconds() + 2.5):
+            while (await delivery_row(db, "left")).status is not DeliveryStatus.DONE:
+                await asyncio.sleep(0.05)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    due = await listing(db, "cal-1")
+    assert due is not None and due.status is SyncStatus.DUE
+
+
 def processor_at(db: Database, when: datetime, status: object = None) -> DeliveryProcessor:
     """A processor on ``db`` whose clock says ``when``, with a recording syncer (and ``status`` service)."""
     return DeliveryProcessor(db=db, status=status, syncer=RecordingSyncer(), clock=lambda: when)  # type: ignore[arg-type]

@@ -119,3 +119,22 @@ async def test_a_burst_waits_past_the_settle_time_until_quiet() -> None:
     processor._stored.clear()
     processor._stored.extend([now - 1.5, *(now - 0.9 + i * (0.85 / FOLLOW_BUSY_AT) for i in range(FOLLOW_BUSY_AT - 1))])
     assert processor._follow_in(drained=True) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("lease_seconds", "every"),
+    [
+        (60.0, 15.0),  # the default lease: a quarter of it
+        (4.0, 1.0),
+        (2.0, 0.5),  # a quarter is exactly the floor
+        (1.2, 0.5),  # a quarter would be 0.3 s: never more often than the floor
+    ],
+)
+def test_rescans_come_a_quarter_of_the_lease_apart_never_more_often_than_the_floor(
+    lease_seconds: float, every: float
+) -> None:
+    from datetime import timedelta
+
+    from slackbot.services.webhook_processor import rescan_every
+
+    assert rescan_every(timedelta(seconds=lease_seconds)) == pytest.approx(every)
