@@ -156,7 +156,7 @@ class DeliveryProcessor:
                 self._maybe_follow(drained=handled == 0)
                 if handled and gathering_since is None:
                     # From the moment the oldest of them arrived, not from when we got to it.
-                    waited = (utcnow() - self._oldest_received).total_seconds() if self._oldest_received else 0.0
+                    waited = (self._clock() - self._oldest_received).total_seconds() if self._oldest_received else 0.0
                     gathering_since = loop.time() - min(max(waited, 0.0), gather)
                 if handled and gathering_since is not None and loop.time() - gathering_since < gather:
                     if handled >= BATCH_SIZE:

@@ -367,6 +367,46 @@ async def test_a_batch_in_hand_when_the_gathering_ends_does_not_hold_the_listing
     assert len(syncer.started) >= 2  # the batch held up got a listing of its own after the first
 
 
+async def test_the_gathering_counts_from_the_oldest_webhooks_arrival_not_from_when_it_is_handled(db: Database) -> None:
+    """A webhook that waited longer than a gathering (a backlog, a restart) gets its listing at once: one that
+    arrives while it is handled goes to the next listing, not into this one."""
+    await add_member(db, calendar="cal-1")
+    await add_member(db, user_id="U2", calendar="cal-2")
+    long_ago = datetime.now(UTC) - MAX_GATHER * 3
+    await store(db, "waited", sync_payload("cal-1", long_ago.isoformat()), received=long_ago)
+    batches: list[int] = []
+
+    class NotingSyncer(RecordingSyncer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.after_batches: list[int] = []
+
+        async def run_pending(self) -> None:
+            self.after_batches.append(len(batches))
+            await super().run_pending()
+
+    syncer = NotingSyncer()
+    processor = DeliveryProcessor(db=db, status=None, syncer=syncer)  # type: ignore[arg-type]
+    real = processor._process_batch
+
+    async def another_arrives_meanwhile() -> int:
+        handled = await real()
+        if handled:
+            batches.append(handled)
+        if len(batches) == 1 and handled:
+            now = datetime.now(UTC)
+            await store(db, "fresh", sync_payload("cal-2", now.isoformat()), received=now)
+            processor.kick()
+        return handled
+
+    processor._process_batch = another_arrives_meanwhile  # type: ignore[method-assign]
+    processor.kick()
+    async with asyncio.timeout(30):
+        await processor.drain()
+    assert batches == [1, 1]
+    assert syncer.after_batches[0] == 1  # the first listing did not wait to gather the fresh one
+
+
 class RecordingBots:
     """Stands in for the bot webhook service: notes what it was given."""
 
