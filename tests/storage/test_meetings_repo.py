@@ -434,17 +434,38 @@ async def test_colleagues_with_the_bot_come_in_the_order_they_joined_and_never_f
 
 
 async def test_a_members_meetings_between_two_times_are_theirs_alone_soonest_first(db: Database) -> None:
-    """[start, end): a meeting starting at ``start`` is in, one starting at ``end`` is not (the next day's)."""
+    """[start, end): a meeting starting at ``start`` is in, one starting at ``end`` is not (the next day's). Her
+    two calendars' meetings come interleaved by start time."""
     ada = await add_member(db, user_id="UADA", calendar="cal-ada")
     bob = await add_member(db, user_id="UBOB", calendar="cal-bob")
-    start, end = NOW, NOW + timedelta(hours=5)
-    for event_id, hours in (("later", 3), ("at-start", 0), ("at-end", 5), ("before", -1), ("soon", 1)):
-        await add_meeting(db, ada, event_id, start_time=start + timedelta(hours=hours))
-    await add_meeting(db, bob, "bobs", start_time=start + timedelta(hours=2))
     async with db.transaction() as session:
         ada_member = (await session.get(CalendarConnection, ada)).member_id  # type: ignore[union-attr]
+        outlook = CalendarConnection(
+            member_id=ada_member,
+            provider="microsoft",
+            email="ada@acme.test",
+            recall_calendar_id="cal-ada-outlook",
+            status="connected",
+            refresh_token_encrypted="x",
+        )
+        session.add(outlook)
+        await session.flush()
+        ada_outlook = outlook.id
+    start, end = NOW, NOW + timedelta(hours=5)
+    for connection, event_id, hours in (
+        (ada_outlook, "later", 3),
+        (ada, "at-start", 0),
+        (ada, "at-end", 5),
+        (ada_outlook, "before", -1),
+        (ada, "soon", 1),
+        (ada_outlook, "between", 2),
+        (ada, "last", 4),
+    ):
+        await add_meeting(db, connection, event_id, start_time=start + timedelta(hours=hours))
+    await add_meeting(db, bob, "bobs", start_time=start + timedelta(hours=2))
+    async with db.transaction() as session:
         rows = await repo.member_meetings_between(session, member_id=ada_member, start=start, end=end)
-    assert [m.recall_event_id for m in rows] == ["at-start", "soon", "later"]
+    assert [m.recall_event_id for m in rows] == ["at-start", "soon", "between", "later", "last"]
 
 
 async def test_meetings_are_found_by_their_ids_and_only_those(db: Database) -> None:
