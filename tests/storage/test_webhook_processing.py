@@ -407,6 +407,42 @@ async def test_the_gathering_counts_from_the_oldest_webhooks_arrival_not_from_wh
     assert syncer.after_batches[0] == 1  # the first listing did not wait to gather the fresh one
 
 
+async def test_a_webhook_arriving_within_the_debounce_shares_the_listing(db: Database) -> None:
+    """Webhooks that arrive together (one per calendar) share one listing: one stored while the first is handled
+    is gathered into it, however quickly the first batch was done."""
+    await add_member(db, calendar="cal-1")
+    await add_member(db, user_id="U2", calendar="cal-2")
+    now = datetime.now(UTC)
+    await store(db, "first", sync_payload("cal-1", now.isoformat()), received=now)
+    batches: list[int] = []
+    listed_after: list[int] = []
+
+    class NotingSyncer(RecordingSyncer):
+        async def run_pending(self) -> None:
+            listed_after.append(len(batches))
+            await super().run_pending()
+
+    processor = DeliveryProcessor(db=db, status=None, syncer=NotingSyncer())  # type: ignore[arg-type]
+    real = processor._process_batch
+
+    async def another_arrives_meanwhile() -> int:
+        handled = await real()
+        if handled:
+            batches.append(handled)
+        if len(batches) == 1 and handled:
+            fresh = datetime.now(UTC)
+            await store(db, "second", sync_payload("cal-2", fresh.isoformat()), received=fresh)
+            processor.kick()
+        return handled
+
+    processor._process_batch = another_arrives_meanwhile  # type: ignore[method-assign]
+    processor.kick()
+    async with asyncio.timeout(30):
+        await processor.drain()
+    assert batches == [1, 1]
+    assert listed_after == [2]  # one listing, after both
+
+
 class RecordingBots:
     """Stands in for the bot webhook service: notes what it was given."""
 
