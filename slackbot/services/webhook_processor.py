@@ -123,8 +123,11 @@ class DeliveryProcessor:
     async def run_forever(self) -> None:
         """Process deliveries as they are kicked, and rescan now and then for ones another process left."""
         while True:
+            # `asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` swallows a cancel that arrives as the
+            # wake does, and shutting down would hang.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._rescan)
+                async with asyncio.timeout(self._rescan):
+                    await self._wake.wait()
             try:
                 await self.drain()
             except Exception:
@@ -224,7 +227,8 @@ class DeliveryProcessor:
 
     async def _until_follow_due_or_woken(self) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=max(self._follow_in(drained=True), 0.01))
+            async with asyncio.timeout(max(self._follow_in(drained=True), 0.01)):
+                await self._wake.wait()
 
     def _maybe_follow(self, *, drained: bool) -> None:
         """Act on the meetings bot webhooks changed (see `follow_due`), one lot at a time."""

@@ -109,16 +109,19 @@ def test_unhandled_events_and_unknown_calendars_get_200_and_are_ignored(h: Harne
     assert h.recall.count("GET", "/api/v2/calendars/cal_unknown/") == 0
 
 
-def test_redelivered_message_id_changes_nothing(h: Harness) -> None:
+def test_redelivered_message_id_changes_nothing(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
     cal = connect(h, ADA, "ada@acme.test")
     h.recall.add_event(cal, start_time=soon(5), title="Once")
     payload = h.recall.sync_events_payload(cal)
     assert h.webhook(payload, msg_id="msg_fixed_1").status_code == 200
     lists = h.recall.count("GET", "/api/v2/calendar-events/")
     dms = len(h.dms(ADA))
-    response = h.webhook(payload, msg_id="msg_fixed_1")
+    with caplog.at_level(logging.DEBUG, logger="slackbot.web.webhook"):
+        response = h.webhook(payload, msg_id="msg_fixed_1")
     assert response.status_code == 200
-    assert response.json().get("duplicate") is True
+    assert response.json() == {"ok": True, "duplicate": True}  # Svix stops retrying on any 2xx
+    noted = [r for r in caplog.records if r.getMessage() == "recall.webhook.duplicate"]
+    assert [getattr(r, "event", None) for r in noted] == ["calendar.sync_events"]
     assert h.recall.count("GET", "/api/v2/calendar-events/") == lists
     assert len(h.dms(ADA)) == dms
     assert deliveries(h) == 1

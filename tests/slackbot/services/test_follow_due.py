@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from typing import Any
 
 import pytest
@@ -138,3 +140,94 @@ def test_rescans_come_a_quarter_of_the_lease_apart_never_more_often_than_the_flo
     from slackbot.services.webhook_processor import rescan_every
 
     assert rescan_every(timedelta(seconds=lease_seconds)) == pytest.approx(every)
+
+
+async def test_kicks_past_the_burst_size_still_count_as_a_burst() -> None:
+    """The processor remembers the last FOLLOW_BUSY_AT kicks: many more within a second are still a burst."""
+    from slackbot.services.webhook_processor import FOLLOW_BUSY_AT
+
+    processor = _processor()
+    for _ in range(FOLLOW_BUSY_AT * 3):
+        processor.kick()
+    processor._touched_since = asyncio.get_running_loop().time() - (SETTLE + 0.5)  # settled, were it not a burst
+    assert len(processor._stored) == FOLLOW_BUSY_AT
+    assert processor._follow_in(drained=True) == pytest.approx(QUIET, abs=0.1)  # waits for a quiet second
+
+
+def test_a_kick_from_outside_a_running_loop_still_wakes_the_processor() -> None:
+    """A caller without an event loop (a job runner thread, the CLI) may kick: the delivery is processed on the
+    next wake, it just does not count towards a burst."""
+    processor = _processor()
+    processor.kick()
+    assert processor._wake.is_set() and not processor._idle.is_set()
+    assert len(processor._stored) == 0
+
+
+async def test_acting_on_meetings_hands_over_their_ids_and_a_failure_is_logged_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from slackbot.services.webhook_processor import DeliveryProcessor
+
+    handed: list[list[str]] = []
+
+    async def follow(event_ids: list[str]) -> None:
+        handed.append(event_ids)
+        if len(handed) == 2:
+            raise RuntimeError("slack is down")
+
+    processor = DeliveryProcessor(db=None, status=None, syncer=None, follow=follow)  # type: ignore[arg-type]
+    await processor._follow_up(["evt-1", "evt-2"])
+    with caplog.at_level(logging.ERROR, logger="slackbot.services.webhook_processor"):
+        await processor._follow_up(["evt-3"])  # the meetings stay pending: the repair job acts on them
+    assert handed == [["evt-1", "evt-2"], ["evt-3"]]
+    failed = [r for r in caplog.records if r.getMessage() == "webhooks.follow_failed"]
+    assert [getattr(r, "count", None) for r in failed] == [1]
+
+
+async def test_the_loop_outlives_a_failed_drain(caplog: pytest.LogCaptureFixture) -> None:
+    """A drain that fails is logged and the loop goes on: the next kick is processed."""
+    processor = _processor()
+    drains: list[int] = []
+
+    async def drain() -> None:
+        processor._wake.clear()  # as the real one does first
+        drains.append(len(drains))
+        if len(drains) == 1:
+            raise RuntimeError("database is down")
+
+    processor.drain = drain
+    with caplog.at_level(logging.ERROR, logger="slackbot.services.webhook_processor"):
+        running = asyncio.create_task(processor.run_forever())
+        try:
+            processor.kick()
+            async with asyncio.timeout(5):
+                while len(drains) < 1:
+                    await asyncio.sleep(0.01)
+            processor.kick()  # after the pause that follows a failure
+            async with asyncio.timeout(5):
+                while len(drains) < 2:
+                    await asyncio.sleep(0.01)
+        finally:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == ["webhooks.processor_failed"]
+
+
+async def test_the_loop_stops_when_cancelled_as_a_kick_wakes_it() -> None:
+    """Shutting down while a webhook arrives: the cancel is not lost (on Python 3.11 `asyncio.wait_for` drops a
+    cancel that comes with the wake it waits for, and the server would never stop)."""
+    processor = _processor()
+    drains: list[int] = []
+
+    async def drain() -> None:
+        processor._wake.clear()
+        drains.append(len(drains))
+
+    processor.drain = drain
+    running = asyncio.create_task(processor.run_forever())
+    await asyncio.sleep(0.05)  # waiting for a kick
+    processor.kick()
+    running.cancel()
+    done, _ = await asyncio.wait({running}, timeout=2)
+    assert running in done and running.cancelled()
