@@ -127,11 +127,30 @@ def test_redelivered_message_id_changes_nothing(h: Harness, caplog: pytest.LogCa
     assert deliveries(h) == 1
 
 
-def test_database_unreachable_gives_503(h: Harness) -> None:
+def test_database_unreachable_gives_503(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
     broken = create_engine("postgresql://postgres@127.0.0.1:1/nowhere", connect_args={"timeout": 2})
     h.services.db.sessions = async_sessionmaker(broken, expire_on_commit=False)
-    response = h.webhook(catalogue_payload("calendar.sync_events", calendar_id="cal_x"), wait=False)
-    assert response.status_code == 503
+    with caplog.at_level(logging.ERROR, logger="slackbot.web.webhook"):
+        response = h.webhook(catalogue_payload("calendar.sync_events", calendar_id="cal_x"), wait=False)
+    assert response.status_code == 503  # Svix retries it later
+    assert response.json() == {"ok": False, "error": "storage_unavailable"}
+    assert [r.getMessage() for r in caplog.records if r.name == "slackbot.web.webhook"] == [
+        "recall.webhook.store_failed"
+    ]
+
+
+def test_an_accepted_webhook_is_logged_at_debug_with_its_type_only(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One DEBUG line per webhook, never INFO (a busy workspace sends thousands), naming the event type only."""
+    cal = connect(h, ADA, "ada@acme.test")
+    with caplog.at_level(logging.DEBUG, logger="slackbot.web.webhook"):
+        assert h.webhook(h.recall.sync_events_payload(cal)).status_code == 200
+    intake = [r for r in caplog.records if r.name == "slackbot.web.webhook"]
+    assert [(r.levelno, r.getMessage(), getattr(r, "event", None)) for r in intake] == [
+        (logging.DEBUG, "recall.webhook.accepted", "calendar.sync_events")
+    ]
+    assert cal not in caplog.text
 
 
 def test_sync_listing_never_starts_after_last_updated_ts_and_coalesces(h: Harness) -> None:

@@ -231,3 +231,41 @@ async def test_the_loop_stops_when_cancelled_as_a_kick_wakes_it() -> None:
     running.cancel()
     done, _ = await asyncio.wait({running}, timeout=2)
     assert running in done and running.cancelled()
+
+
+async def test_meetings_are_acted_on_once_due_and_not_a_moment_before() -> None:
+    """`_maybe_follow`: half a second short of a quiet second, nothing happens; once due, the lot is handed over
+    at once and the processor starts a new lot."""
+    from slackbot.services.webhook_processor import DeliveryProcessor
+
+    handed: list[list[str]] = []
+
+    async def follow(event_ids: list[str]) -> None:
+        handed.append(event_ids)
+
+    processor = DeliveryProcessor(db=None, status=None, syncer=None, follow=follow)  # type: ignore[arg-type]
+    now = asyncio.get_running_loop().time()
+    processor._touched = {"evt-1": None, "evt-2": None}
+    processor._touched_since = now - 0.2
+    processor._stored.append(now - 0.5)  # quiet for half a second: half a second to go
+    processor._maybe_follow(drained=True)
+    assert not processor._following and list(processor._touched) == ["evt-1", "evt-2"]
+
+    processor._touched_since = now - SETTLE - 0.1  # settled and quiet, but stored deliveries are still being
+    processor._stored.clear()  # handled (a burst's): not yet either
+    processor._stored.append(now - QUIET - 0.1)
+    processor._maybe_follow(drained=False)
+    assert not processor._following
+
+    processor._maybe_follow(drained=True)  # settled and quiet: now
+    assert processor._touched == {} and processor._touched_since is None
+    await asyncio.gather(*processor._following)
+    assert handed == [["evt-1", "evt-2"]]
+
+
+async def test_without_a_follow_up_nothing_is_acted_on() -> None:
+    processor = _processor()
+    processor._touched = {"evt-1": None}
+    processor._touched_since = asyncio.get_running_loop().time() - 60
+    processor._maybe_follow(drained=True)
+    assert not processor._following and list(processor._touched) == ["evt-1"]
