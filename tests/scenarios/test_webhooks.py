@@ -139,13 +139,15 @@ def test_database_unreachable_gives_503(h: Harness, caplog: pytest.LogCaptureFix
     ]
 
 
-def test_an_accepted_webhook_is_logged_at_debug_with_its_type_only(
+def test_an_accepted_webhook_is_noted_and_logged_at_debug_with_its_type_only(
     h: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     """One DEBUG line per webhook, never INFO (a busy workspace sends thousands), naming the event type only."""
     cal = connect(h, ADA, "ada@acme.test")
+    h.services.lull._arrivals.clear()
     with caplog.at_level(logging.DEBUG, logger="slackbot.web.webhook"):
         assert h.webhook(h.recall.sync_events_payload(cal)).status_code == 200
+    assert len(h.services.lull._arrivals) == 1  # background work knows a webhook came (issue 9)
     intake = [r for r in caplog.records if r.name == "slackbot.web.webhook"]
     assert [(r.levelno, r.getMessage(), getattr(r, "event", None)) for r in intake] == [
         (logging.DEBUG, "recall.webhook.accepted", "calendar.sync_events")

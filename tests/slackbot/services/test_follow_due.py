@@ -269,3 +269,52 @@ async def test_without_a_follow_up_nothing_is_acted_on() -> None:
     processor._touched_since = asyncio.get_running_loop().time() - 60
     processor._maybe_follow(drained=True)
     assert not processor._following and list(processor._touched) == ["evt-1"]
+
+
+async def test_waiting_for_meetings_due_ends_when_they_are_due_without_a_wake() -> None:
+    """No webhook comes: the wait ends when the meetings are due (0.2 s here), and quietly (no timeout error)."""
+    processor = _processor()
+    now = asyncio.get_running_loop().time()
+    processor._touched = {"evt-1": None}
+    processor._touched_since = now - SETTLE - 0.1
+    processor._stored.append(now - QUIET + 0.2)
+    async with asyncio.timeout(0.9):  # not a listing's wait (none), nor the longest (30 s)
+        await processor._until_follow_due_or_woken()
+    assert processor._follow_in(drained=True) == 0.0
+
+
+async def test_waiting_beside_a_listing_ends_when_the_meetings_are_due() -> None:
+    """A listing may take minutes: meetings bot webhooks changed never wait for it to end."""
+    processor = _processor()
+    never = asyncio.Event()
+    processor._listing = asyncio.create_task(never.wait())
+    now = asyncio.get_running_loop().time()
+    processor._touched = {"evt-1": None}
+    processor._touched_since = now - SETTLE - 0.1
+    processor._stored.append(now - QUIET + 0.2)
+    try:
+        async with asyncio.timeout(0.9):
+            await processor._until_done_or_woken()
+        assert not processor._listing.done()
+    finally:
+        processor._listing.cancel()
+
+
+async def test_waiting_beside_a_follow_up_ignores_a_listing_already_done() -> None:
+    """Only work still running ends the wait: a finished listing does not (the loop would spin on it)."""
+    processor = _processor()
+
+    async def done() -> None:
+        return None
+
+    processor._listing = asyncio.create_task(done())
+    await asyncio.sleep(0)
+    assert processor._listing.done()
+    release = asyncio.Event()
+    processor._following = {asyncio.create_task(release.wait())}
+    waiting = asyncio.create_task(processor._until_done_or_woken())
+    await asyncio.sleep(0.1)
+    assert not waiting.done()
+    release.set()
+    async with asyncio.timeout(1):
+        await waiting
