@@ -220,6 +220,35 @@ async def test_a_calendar_never_listed_gets_one_listing_row_however_many_webhook
     )
 
 
+async def test_a_batch_that_fails_together_is_done_one_by_one_so_a_bad_one_fails_alone(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    await add_member(db, calendar="cal-1")
+    await store(db, "good", sync_payload("cal-1", "2026-11-30T08:00:00Z"))
+    await store(db, "bad", sync_payload("cal-1", "not a time"))  # the intake never stores one; a test can
+    processor = processor_at(db, NOW)
+    with caplog.at_level(logging.WARNING, logger="slackbot.services.webhook_processor"):
+        assert await processor._process_batch() == 2
+    failed = [r for r in caplog.records if r.getMessage() == "webhooks.batch_failed"]
+    assert [getattr(r, "count", None) for r in failed] == [2]
+    good, bad = await delivery_row(db, "good"), await delivery_row(db, "bad")
+    assert (good.status, good.finished_at) == (DeliveryStatus.DONE, NOW)
+    assert bad.status is DeliveryStatus.PENDING and bad.last_error and bad.finished_at is None
+    due = await listing(db, "cal-1")
+    assert due is not None and due.requests == 1  # the good one's listing, asked for once
+
+
+async def test_a_batch_done_together_is_finished_at_the_processors_time(db: Database) -> None:
+    await add_member(db, calendar="cal-1")
+    for n in range(3):
+        await store(db, f"m{n}", sync_payload("cal-1", "2026-11-30T08:00:00Z"))
+    processor = processor_at(db, NOW)
+    assert await processor._process_batch() == 3
+    for n in range(3):
+        row = await delivery_row(db, f"m{n}")
+        assert (row.status, row.finished_at) == (DeliveryStatus.DONE, NOW)  # so the weekly cleanup finds it
+
+
 async def test_a_webhook_the_last_listing_covered_asks_for_nothing(db: Database) -> None:
     """Received before the last listing started, announcing changes before its cursor: nothing new to list."""
     await add_member(db, calendar="cal-1")
@@ -441,6 +470,96 @@ async def test_a_webhook_arriving_within_the_debounce_shares_the_listing(db: Dat
         await processor.drain()
     assert batches == [1, 1]
     assert listed_after == [2]  # one listing, after both
+
+
+async def test_a_backlog_of_more_than_a_batch_shares_one_listing(db: Database) -> None:
+    """Webhooks that waited together (a restart, a burst) are handled a batch at a time and listed once."""
+    await add_member(db, calendar="cal-1")
+    now = datetime.now(UTC)
+    async with db.transaction() as session:
+        for n in range(BATCH_SIZE + 1):
+            await deliveries.store_delivery(
+                session,
+                message_id=f"msg_{n}",
+                event_type="calendar.sync_events",
+                payload=json.dumps(sync_payload("cal-1", now.isoformat())),
+                now=now,
+            )
+    batches: list[int] = []
+    listed_after: list[int] = []
+
+    class NotingSyncer(RecordingSyncer):
+        async def run_pending(self) -> None:
+            listed_after.append(len(batches))
+            await super().run_pending()
+
+    processor = DeliveryProcessor(db=db, status=None, syncer=NotingSyncer())  # type: ignore[arg-type]
+    real = processor._process_batch
+
+    async def counting() -> int:
+        handled = await real()
+        if handled:
+            batches.append(handled)
+        return handled
+
+    processor._process_batch = counting  # type: ignore[method-assign]
+    processor.kick()
+    async with asyncio.timeout(30):
+        await processor.drain()
+    assert batches == [BATCH_SIZE, 1]
+    assert listed_after == [2]  # one listing, after the whole backlog
+
+
+async def test_the_debounce_gathers_a_webhook_arriving_just_after_a_batch_but_never_past_the_gathering(
+    db: Database,
+) -> None:
+    """With a one-second debounce: a webhook stored 0.1 s after the first batch joins its listing; when the
+    gathering has only 0.2 s left, the listing starts at its end, before a webhook stored 0.6 s later."""
+    debounce = timedelta(seconds=1)
+    for user_id, calendar_id in (("U1", "cal-1"), ("U2", "cal-2"), ("U3", "cal-3"), ("U4", "cal-4")):
+        await add_member(db, user_id=user_id, calendar=calendar_id)
+
+    async def run(first_waited: timedelta, later: float, first: str, second: str) -> list[str]:
+        events: list[str] = []
+
+        class NotingSyncer(RecordingSyncer):
+            async def run_pending(self) -> None:
+                events.append("listed")
+                await super().run_pending()
+
+        processor = DeliveryProcessor(db=db, status=None, syncer=NotingSyncer(), debounce=debounce)  # type: ignore[arg-type]
+        real = processor._process_batch
+        pending: list[asyncio.Task[None]] = []
+
+        async def arrive() -> None:
+            await asyncio.sleep(later)
+            now = datetime.now(UTC)
+            await store(db, second, sync_payload(second.split(":")[0], now.isoformat()), received=now)
+            events.append("stored")
+            processor.kick()
+
+        async def handled_then_another_arrives() -> int:
+            handled = await real()
+            if handled:
+                events.append("handled")
+            if not pending:
+                pending.append(asyncio.create_task(arrive()))
+            return handled
+
+        processor._process_batch = handled_then_another_arrives  # type: ignore[method-assign]
+        arrived = datetime.now(UTC) - first_waited
+        await store(db, first, sync_payload(first.split(":")[0], arrived.isoformat()), received=arrived)
+        processor.kick()
+        async with asyncio.timeout(30):
+            await processor.drain()
+            await asyncio.gather(*pending)
+            await processor.drain()
+        return events
+
+    gathered = await run(timedelta(0), 0.1, "cal-1:a", "cal-2:b")
+    assert gathered[: gathered.index("listed")] == ["handled", "stored", "handled"]
+    ended = await run(MAX_GATHER - timedelta(seconds=0.2), 0.6, "cal-3:c", "cal-4:d")
+    assert ended[:3] == ["handled", "listed", "stored"]
 
 
 class RecordingBots:
