@@ -562,6 +562,16 @@ async def test_the_debounce_gathers_a_webhook_arriving_just_after_a_batch_but_ne
     assert ended[:3] == ["handled", "listed", "stored"]
 
 
+async def test_a_drain_without_any_webhook_still_runs_the_listings_due(db: Database) -> None:
+    """A listing may be due without a delivery (the catch-up job asked for it, then kicked): a drain lists once."""
+    syncer = RecordingSyncer()
+    processor = DeliveryProcessor(db=db, status=None, syncer=syncer)  # type: ignore[arg-type]
+    processor.kick()
+    async with asyncio.timeout(10):
+        await processor.drain()
+    assert len(syncer.started) == 1
+
+
 class RecordingBots:
     """Stands in for the bot webhook service: notes what it was given."""
 
