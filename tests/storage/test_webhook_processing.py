@@ -656,6 +656,44 @@ class SlowBots(RecordingBots):
         return []
 
 
+class SlowSyncer(RecordingSyncer):
+    """A listing that takes a while; notes when it ends."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ended = 0
+
+    async def run_pending(self) -> None:
+        await super().run_pending()
+        await asyncio.sleep(0.3)
+        self.ended += 1
+
+
+async def test_a_drain_ends_only_after_its_listing_and_follow_ups(db: Database) -> None:
+    """`drain` returns when everything it started is done: the listing a webhook asked for, and acting on the
+    meetings a bot webhook changed (not at the next rescan, up to a quarter of a lease later)."""
+    await add_member(db, calendar="cal-1")
+    await store(db, "sync", sync_payload("cal-1", datetime.now(UTC).isoformat()), received=datetime.now(UTC))
+    await store(db, "status", bot_status("bot-1"), received=datetime.now(UTC))
+    followed: list[list[str]] = []
+
+    async def follow(event_ids: list[str]) -> None:
+        followed.append(event_ids)
+
+    class TouchingBots(RecordingBots):
+        async def apply(self, event: object) -> list[str]:
+            await super().apply(event)
+            return ["evt-1"]
+
+    syncer = SlowSyncer()
+    processor = DeliveryProcessor(db=db, status=None, syncer=syncer, bots=TouchingBots(), follow=follow)  # type: ignore[arg-type]
+    processor.kick()
+    async with asyncio.timeout(30):
+        await processor.drain()
+    assert syncer.ended == 1 and followed == [["evt-1"]]
+    assert processor._idle.is_set()
+
+
 async def test_a_batch_that_outlasts_its_lease_keeps_it(db: Database) -> None:
     """The lease on a batch's deliveries is renewed while it is handled, so no other process takes them over."""
     lease = timedelta(seconds=1.2)
