@@ -694,6 +694,49 @@ async def test_a_drain_ends_only_after_its_listing_and_follow_ups(db: Database) 
     assert processor._idle.is_set()
 
 
+async def test_shutting_down_cancels_a_running_listing_and_is_not_idle(db: Database) -> None:
+    """Cancelled mid-listing (the server stops): the listing is cancelled too (its lease lets another process take
+    it over), and the processor does not claim to be idle with that work undone."""
+    await add_member(db, calendar="cal-1")
+    await store(db, "sync", sync_payload("cal-1", datetime.now(UTC).isoformat()), received=datetime.now(UTC))
+    started = asyncio.Event()
+
+    class EndlessSyncer(RecordingSyncer):
+        async def run_pending(self) -> None:
+            started.set()
+            await asyncio.Event().wait()
+
+    processor = DeliveryProcessor(db=db, status=None, syncer=EndlessSyncer())  # type: ignore[arg-type]
+    processor.kick()
+    draining = asyncio.create_task(processor.drain())
+    async with asyncio.timeout(10):
+        await started.wait()
+    listing_task = processor._listing
+    assert listing_task is not None
+    draining.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await draining
+    await asyncio.wait({listing_task}, timeout=2)  # never cancels it itself
+    assert listing_task.cancelled()
+    assert not processor._idle.is_set()
+
+
+async def test_without_a_follow_up_bot_webhooks_are_handled_and_the_drain_ends(db: Database) -> None:
+    await store(db, "status", bot_status("bot-1"), received=datetime.now(UTC))
+
+    class TouchingBots(RecordingBots):
+        async def apply(self, event: object) -> list[str]:
+            await super().apply(event)
+            return ["evt-1"]
+
+    bots = TouchingBots()
+    processor = DeliveryProcessor(db=db, status=None, syncer=RecordingSyncer(), bots=bots)  # type: ignore[arg-type]
+    processor.kick()
+    async with asyncio.timeout(10):
+        await processor.drain()
+    assert len(bots.applied) == 1 and processor._idle.is_set()
+
+
 async def test_a_batch_that_outlasts_its_lease_keeps_it(db: Database) -> None:
     """The lease on a batch's deliveries is renewed while it is handled, so no other process takes them over."""
     lease = timedelta(seconds=1.2)
