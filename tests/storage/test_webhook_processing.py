@@ -268,6 +268,12 @@ async def test_a_webhook_the_last_listing_covered_asks_for_nothing(db: Database)
     assert await processor._process_batch() == 1
     covered = await listing(db, "cal-1")
     assert covered is not None and (covered.status, covered.requests) == (SyncStatus.IDLE, 1)
+    # A change exactly at the cursor, announced before that listing started, was in it too.
+    at_cursor = (NOW - timedelta(seconds=10)).isoformat()
+    await store(db, "at-cursor", sync_payload("cal-1", at_cursor), received=NOW - timedelta(seconds=15))
+    assert await processor._process_batch() == 1
+    covered = await listing(db, "cal-1")
+    assert covered is not None and (covered.status, covered.requests) == (SyncStatus.IDLE, 1)
     # The same announcement received after that listing started asks for another one.
     await store(db, "new", sync_payload("cal-1", "2026-11-30T08:00:00Z"), received=NOW - timedelta(seconds=5))
     assert await processor._process_batch() == 1
