@@ -746,6 +746,32 @@ async def test_shutting_down_cancels_a_running_listing_and_is_not_idle(db: Datab
     assert not processor._idle.is_set()
 
 
+async def test_shutting_down_mid_batch_cancels_the_batch(db: Database) -> None:
+    """Its deliveries stay claimed until their lease runs out, then another process handles them."""
+    processor = DeliveryProcessor(db=db, status=None, syncer=RecordingSyncer())  # type: ignore[arg-type]
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def stuck_batch() -> int:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return 0
+
+    processor._process_batch = stuck_batch  # type: ignore[method-assign]
+    processor.kick()
+    draining = asyncio.create_task(processor.drain())
+    async with asyncio.timeout(5):
+        await started.wait()
+    draining.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await draining
+    await asyncio.wait({asyncio.ensure_future(cancelled.wait())}, timeout=2)
+    assert cancelled.is_set()
+
+
 async def test_without_a_follow_up_bot_webhooks_are_handled_and_the_drain_ends(db: Database) -> None:
     await store(db, "status", bot_status("bot-1"), received=datetime.now(UTC))
 
