@@ -772,6 +772,51 @@ async def test_shutting_down_mid_batch_cancels_the_batch(db: Database) -> None:
     assert cancelled.is_set()
 
 
+async def test_shutting_down_while_the_gathering_waits_on_a_batch_cancels_that_batch(db: Database) -> None:
+    """A backlog keeps the gathering going; the server stops while it waits on the next batch: that batch is
+    cancelled too, not left running on its own."""
+    await add_member(db, calendar="cal-1")
+    now = datetime.now(UTC)
+    async with db.transaction() as session:
+        for n in range(BATCH_SIZE + 1):
+            await deliveries.store_delivery(
+                session,
+                message_id=f"msg_{n}",
+                event_type="calendar.sync_events",
+                payload=json.dumps(sync_payload("cal-1", now.isoformat())),
+                now=now,
+            )
+    processor = DeliveryProcessor(db=db, status=None, syncer=RecordingSyncer())  # type: ignore[arg-type]
+    real = processor._process_batch
+    second, cancelled = asyncio.Event(), asyncio.Event()
+    calls = 0
+
+    async def second_waits() -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return await real()
+        second.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return 0
+
+    processor._process_batch = second_waits  # type: ignore[method-assign]
+    processor.kick()
+    draining = asyncio.create_task(processor.drain())
+    async with asyncio.timeout(10):
+        await second.wait()
+    await asyncio.sleep(0.05)  # the gathering (1.3 s) is waiting on it
+    draining.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await draining
+    await asyncio.wait({asyncio.ensure_future(cancelled.wait())}, timeout=2)
+    assert cancelled.is_set()
+
+
 async def test_without_a_follow_up_bot_webhooks_are_handled_and_the_drain_ends(db: Database) -> None:
     await store(db, "status", bot_status("bot-1"), received=datetime.now(UTC))
 
