@@ -8,6 +8,7 @@ import contextlib
 import copy
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -129,6 +130,20 @@ def sync_payload(calendar_id: object, last_updated_ts: str | None) -> dict:
     if last_updated_ts is not None:
         data["last_updated_ts"] = last_updated_ts
     return {"event": "calendar.sync_events", "data": data}
+
+
+async def store_backlog(db: Database, calendar_id: str, count: int) -> None:
+    """``count`` sync webhooks for one calendar, stored at once (one transaction): all of them just arrived."""
+    now = datetime.now(UTC)
+    async with db.transaction() as session:
+        for n in range(count):
+            await deliveries.store_delivery(
+                session,
+                message_id=f"msg_{n}",
+                event_type="calendar.sync_events",
+                payload=json.dumps(sync_payload(calendar_id, now.isoformat())),
+                now=now,
+            )
 
 
 async def listing(db: Database, calendar_id: str) -> CalendarSync | None:
@@ -384,15 +399,7 @@ async def test_a_batch_in_hand_when_the_gathering_ends_does_not_hold_the_listing
 
     processor._process_batch = second_batch_is_slow  # type: ignore[method-assign]
     now = datetime.now(UTC)
-    async with db.transaction() as session:  # at once: the gathering starts with all of them just arrived
-        for n in range(BATCH_SIZE + 1):  # a full batch keeps the gathering going
-            await deliveries.store_delivery(
-                session,
-                message_id=f"msg_{n}",
-                event_type="calendar.sync_events",
-                payload=json.dumps(sync_payload("cal-1", now.isoformat())),
-                now=now,
-            )
+    await store_backlog(db, "cal-1", BATCH_SIZE + 1)  # a full batch and one more: the gathering goes on
     running = asyncio.create_task(processor.run_forever())
     processor.kick()
     try:
@@ -421,53 +428,11 @@ async def test_a_batch_in_hand_when_the_gathering_ends_does_not_hold_the_listing
     assert "webhooks.processor_failed" not in [r.getMessage() for r in caplog.records]
 
 
-async def test_the_gathering_counts_from_the_oldest_webhooks_arrival_not_from_when_it_is_handled(db: Database) -> None:
-    """A webhook that waited longer than a gathering (a backlog, a restart) gets its listing at once: one that
-    arrives while it is handled goes to the next listing, not into this one."""
-    await add_member(db, calendar="cal-1")
-    await add_member(db, user_id="U2", calendar="cal-2")
-    long_ago = datetime.now(UTC) - MAX_GATHER * 3
-    await store(db, "waited", sync_payload("cal-1", long_ago.isoformat()), received=long_ago)
-    batches: list[int] = []
-
-    class NotingSyncer(RecordingSyncer):
-        def __init__(self) -> None:
-            super().__init__()
-            self.after_batches: list[int] = []
-
-        async def run_pending(self) -> None:
-            self.after_batches.append(len(batches))
-            await super().run_pending()
-
-    syncer = NotingSyncer()
-    processor = DeliveryProcessor(db=db, status=None, syncer=syncer)  # type: ignore[arg-type]
-    real = processor._process_batch
-
-    async def another_arrives_meanwhile() -> int:
-        handled = await real()
-        if handled:
-            batches.append(handled)
-        if len(batches) == 1 and handled:
-            now = datetime.now(UTC)
-            await store(db, "fresh", sync_payload("cal-2", now.isoformat()), received=now)
-            processor.kick()
-        return handled
-
-    processor._process_batch = another_arrives_meanwhile  # type: ignore[method-assign]
-    processor.kick()
-    async with asyncio.timeout(30):
-        await processor.drain()
-    assert batches == [1, 1]
-    assert syncer.after_batches[0] == 1  # the first listing did not wait to gather the fresh one
-
-
-async def test_a_webhook_arriving_within_the_debounce_shares_the_listing(db: Database) -> None:
-    """Webhooks that arrive together (one per calendar) share one listing: one stored while the first is handled
-    is gathered into it, however quickly the first batch was done."""
-    await add_member(db, calendar="cal-1")
-    await add_member(db, user_id="U2", calendar="cal-2")
-    now = datetime.now(UTC)
-    await store(db, "first", sync_payload("cal-1", now.isoformat()), received=now)
+def noting_processor(
+    db: Database, after_batch: Callable[[DeliveryProcessor, list[int]], Awaitable[None]] | None = None
+) -> tuple[DeliveryProcessor, list[int], list[int]]:
+    """A processor that notes the batches it handles and, for each listing, how many were handled when it started;
+    ``after_batch`` runs after each batch (to store another webhook meanwhile, say)."""
     batches: list[int] = []
     listed_after: list[int] = []
 
@@ -479,20 +444,49 @@ async def test_a_webhook_arriving_within_the_debounce_shares_the_listing(db: Dat
     processor = DeliveryProcessor(db=db, status=None, syncer=NotingSyncer())  # type: ignore[arg-type]
     real = processor._process_batch
 
-    async def another_arrives_meanwhile() -> int:
+    async def noting() -> int:
         handled = await real()
         if handled:
             batches.append(handled)
-        if len(batches) == 1 and handled:
+        if after_batch is not None:
+            await after_batch(processor, batches)
+        return handled
+
+    processor._process_batch = noting  # type: ignore[method-assign]
+    return processor, batches, listed_after
+
+
+async def batches_before_each_listing(db: Database, first_received: datetime) -> tuple[list[int], list[int]]:
+    """A sync webhook for cal-1 received at ``first_received``; another, for cal-2, arrives while it is handled."""
+    await add_member(db, calendar="cal-1")
+    await add_member(db, user_id="U2", calendar="cal-2")
+    await store(db, "first", sync_payload("cal-1", first_received.isoformat()), received=first_received)
+
+    async def another_arrives(processor: DeliveryProcessor, batches: list[int]) -> None:
+        if batches == [1]:
             fresh = datetime.now(UTC)
             await store(db, "second", sync_payload("cal-2", fresh.isoformat()), received=fresh)
             processor.kick()
-        return handled
 
-    processor._process_batch = another_arrives_meanwhile  # type: ignore[method-assign]
+    processor, batches, listed_after = noting_processor(db, another_arrives)
     processor.kick()
     async with asyncio.timeout(30):
         await processor.drain()
+    return batches, listed_after
+
+
+async def test_the_gathering_counts_from_the_oldest_webhooks_arrival_not_from_when_it_is_handled(db: Database) -> None:
+    """A webhook that waited longer than a gathering (a backlog, a restart) gets its listing at once: one that
+    arrives while it is handled goes to the next listing, not into this one."""
+    batches, listed_after = await batches_before_each_listing(db, datetime.now(UTC) - MAX_GATHER * 3)
+    assert batches == [1, 1]
+    assert listed_after[0] == 1  # the first listing did not wait to gather the fresh one
+
+
+async def test_a_webhook_arriving_within_the_debounce_shares_the_listing(db: Database) -> None:
+    """Webhooks that arrive together (one per calendar) share one listing: one stored while the first is handled
+    is gathered into it, however quickly the first batch was done."""
+    batches, listed_after = await batches_before_each_listing(db, datetime.now(UTC))
     assert batches == [1, 1]
     assert listed_after == [2]  # one listing, after both
 
@@ -500,34 +494,8 @@ async def test_a_webhook_arriving_within_the_debounce_shares_the_listing(db: Dat
 async def test_a_backlog_of_more_than_a_batch_shares_one_listing(db: Database) -> None:
     """Webhooks that waited together (a restart, a burst) are handled a batch at a time and listed once."""
     await add_member(db, calendar="cal-1")
-    now = datetime.now(UTC)
-    async with db.transaction() as session:
-        for n in range(BATCH_SIZE + 1):
-            await deliveries.store_delivery(
-                session,
-                message_id=f"msg_{n}",
-                event_type="calendar.sync_events",
-                payload=json.dumps(sync_payload("cal-1", now.isoformat())),
-                now=now,
-            )
-    batches: list[int] = []
-    listed_after: list[int] = []
-
-    class NotingSyncer(RecordingSyncer):
-        async def run_pending(self) -> None:
-            listed_after.append(len(batches))
-            await super().run_pending()
-
-    processor = DeliveryProcessor(db=db, status=None, syncer=NotingSyncer())  # type: ignore[arg-type]
-    real = processor._process_batch
-
-    async def counting() -> int:
-        handled = await real()
-        if handled:
-            batches.append(handled)
-        return handled
-
-    processor._process_batch = counting  # type: ignore[method-assign]
+    await store_backlog(db, "cal-1", BATCH_SIZE + 1)  # a full batch and one more: the gathering goes on
+    processor, batches, listed_after = noting_processor(db)
     processor.kick()
     async with asyncio.timeout(30):
         await processor.drain()
@@ -746,46 +714,11 @@ async def test_shutting_down_cancels_a_running_listing_and_is_not_idle(db: Datab
     assert not processor._idle.is_set()
 
 
-async def test_shutting_down_mid_batch_cancels_the_batch(db: Database) -> None:
-    """Its deliveries stay claimed until their lease runs out, then another process handles them."""
-    processor = DeliveryProcessor(db=db, status=None, syncer=RecordingSyncer())  # type: ignore[arg-type]
-    started, cancelled = asyncio.Event(), asyncio.Event()
-
-    async def stuck_batch() -> int:
-        started.set()
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return 0
-
-    processor._process_batch = stuck_batch  # type: ignore[method-assign]
-    processor.kick()
-    draining = asyncio.create_task(processor.drain())
-    async with asyncio.timeout(5):
-        await started.wait()
-    draining.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await draining
-    await asyncio.wait({asyncio.ensure_future(cancelled.wait())}, timeout=2)
-    assert cancelled.is_set()
-
-
 async def test_shutting_down_while_the_gathering_waits_on_a_batch_cancels_that_batch(db: Database) -> None:
     """A backlog keeps the gathering going; the server stops while it waits on the next batch: that batch is
     cancelled too, not left running on its own."""
     await add_member(db, calendar="cal-1")
-    now = datetime.now(UTC)
-    async with db.transaction() as session:
-        for n in range(BATCH_SIZE + 1):
-            await deliveries.store_delivery(
-                session,
-                message_id=f"msg_{n}",
-                event_type="calendar.sync_events",
-                payload=json.dumps(sync_payload("cal-1", now.isoformat())),
-                now=now,
-            )
+    await store_backlog(db, "cal-1", BATCH_SIZE + 1)  # a full batch and one more: the gathering goes on
     processor = DeliveryProcessor(db=db, status=None, syncer=RecordingSyncer())  # type: ignore[arg-type]
     real = processor._process_batch
     second, cancelled = asyncio.Event(), asyncio.Event()
