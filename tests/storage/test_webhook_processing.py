@@ -587,6 +587,14 @@ async def test_a_recording_made_without_a_bot_is_done_without_acting(db: Databas
     assert (row.status, row.last_error, bots.applied) == (DeliveryStatus.DONE, None, [])
 
 
+class TouchingBots(RecordingBots):
+    """Every bot webhook changes meeting ``evt-1``."""
+
+    async def apply(self, event: object) -> list[str]:
+        await super().apply(event)
+        return ["evt-1"]
+
+
 class FailingFirstBots(RecordingBots):
     """Fails the first bot webhook it is given; the others change meeting ``evt-<bot id>``."""
 
@@ -673,11 +681,6 @@ async def test_a_drain_ends_only_after_its_listing_and_follow_ups(db: Database) 
     async def follow(event_ids: list[str]) -> None:
         followed.append(event_ids)
 
-    class TouchingBots(RecordingBots):
-        async def apply(self, event: object) -> list[str]:
-            await super().apply(event)
-            return ["evt-1"]
-
     syncer = SlowSyncer()
     processor = DeliveryProcessor(db=db, status=None, syncer=syncer, bots=TouchingBots(), follow=follow)  # type: ignore[arg-type]
     processor.kick()
@@ -752,11 +755,6 @@ async def test_shutting_down_while_the_gathering_waits_on_a_batch_cancels_that_b
 
 async def test_without_a_follow_up_bot_webhooks_are_handled_and_the_drain_ends(db: Database) -> None:
     await store(db, "status", bot_status("bot-1"), received=datetime.now(UTC))
-
-    class TouchingBots(RecordingBots):
-        async def apply(self, event: object) -> list[str]:
-            await super().apply(event)
-            return ["evt-1"]
 
     bots = TouchingBots()
     processor = DeliveryProcessor(db=db, status=None, syncer=RecordingSyncer(), bots=bots)  # type: ignore[arg-type]

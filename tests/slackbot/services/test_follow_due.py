@@ -5,11 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from slackbot.services.webhook_processor import FOLLOW_QUIET, FOLLOW_SETTLE, MAX_FOLLOW_WAIT, follow_due
+from slackbot.services.webhook_processor import (
+    FOLLOW_BUSY_AT,
+    FOLLOW_QUIET,
+    FOLLOW_SETTLE,
+    MAX_FOLLOW_WAIT,
+    DeliveryProcessor,
+    follow_due,
+    rescan_every,
+)
 
 QUIET = FOLLOW_QUIET.total_seconds()
 SETTLE = FOLLOW_SETTLE.total_seconds()
@@ -77,10 +87,30 @@ def test_the_cap_holds_whatever_the_settle_and_quiet_times() -> None:
 # a burst (FOLLOW_BUSY_AT stored within the last second). Times are the running loop's clock, as `kick()` records.
 
 
-def _processor() -> Any:
-    from slackbot.services.webhook_processor import DeliveryProcessor
+def _processor(follow: Callable[[list[str]], Awaitable[object]] | None = None) -> Any:
+    return DeliveryProcessor(db=None, status=None, syncer=None, follow=follow)  # type: ignore[arg-type]
 
-    return DeliveryProcessor(db=None, status=None, syncer=None)  # type: ignore[arg-type]
+
+def _meetings_due_in(processor: Any, seconds: float) -> None:
+    """Meetings touched long enough ago to have settled; the intake quiet for all but ``seconds`` of a second."""
+    now = asyncio.get_running_loop().time()
+    processor._touched = {"evt-1": None}
+    processor._touched_since = now - SETTLE - 0.1
+    processor._stored.append(now - QUIET + seconds)
+
+
+def _fake_drains(processor: Any, *, fail_first: bool) -> list[int]:
+    """Replace ``drain`` with one that clears the wake (as the real one does first) and counts its calls."""
+    drains: list[int] = []
+
+    async def drain() -> None:
+        processor._wake.clear()
+        drains.append(len(drains))
+        if fail_first and len(drains) == 1:
+            raise RuntimeError("database is down")
+
+    processor.drain = drain
+    return drains
 
 
 @pytest.mark.parametrize(
@@ -104,8 +134,6 @@ async def test_the_processor_waits_for_quiet_after_the_newest_stored_webhook(
 
 
 async def test_a_burst_waits_past_the_settle_time_until_quiet() -> None:
-    from slackbot.services.webhook_processor import FOLLOW_BUSY_AT
-
     processor = _processor()
     now = asyncio.get_running_loop().time()
     touched = now - (SETTLE + 0.5)  # settled long ago, were it not a burst
@@ -135,17 +163,11 @@ async def test_a_burst_waits_past_the_settle_time_until_quiet() -> None:
 def test_rescans_come_a_quarter_of_the_lease_apart_never_more_often_than_the_floor(
     lease_seconds: float, every: float
 ) -> None:
-    from datetime import timedelta
-
-    from slackbot.services.webhook_processor import rescan_every
-
     assert rescan_every(timedelta(seconds=lease_seconds)) == pytest.approx(every)
 
 
 async def test_kicks_past_the_burst_size_still_count_as_a_burst() -> None:
     """The processor remembers the last FOLLOW_BUSY_AT kicks: many more within a second are still a burst."""
-    from slackbot.services.webhook_processor import FOLLOW_BUSY_AT
-
     processor = _processor()
     for _ in range(FOLLOW_BUSY_AT * 3):
         processor.kick()
@@ -166,8 +188,6 @@ def test_a_kick_from_outside_a_running_loop_still_wakes_the_processor() -> None:
 async def test_acting_on_meetings_hands_over_their_ids_and_a_failure_is_logged_not_raised(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from slackbot.services.webhook_processor import DeliveryProcessor
-
     handed: list[list[str]] = []
 
     async def follow(event_ids: list[str]) -> None:
@@ -175,7 +195,7 @@ async def test_acting_on_meetings_hands_over_their_ids_and_a_failure_is_logged_n
         if len(handed) == 2:
             raise RuntimeError("slack is down")
 
-    processor = DeliveryProcessor(db=None, status=None, syncer=None, follow=follow)  # type: ignore[arg-type]
+    processor = _processor(follow)
     await processor._follow_up(["evt-1", "evt-2"])
     with caplog.at_level(logging.ERROR, logger="slackbot.services.webhook_processor"):
         await processor._follow_up(["evt-3"])  # the meetings stay pending: the repair job acts on them
@@ -187,15 +207,7 @@ async def test_acting_on_meetings_hands_over_their_ids_and_a_failure_is_logged_n
 async def test_the_loop_outlives_a_failed_drain(caplog: pytest.LogCaptureFixture) -> None:
     """A drain that fails is logged and the loop goes on: the next kick is processed."""
     processor = _processor()
-    drains: list[int] = []
-
-    async def drain() -> None:
-        processor._wake.clear()  # as the real one does first
-        drains.append(len(drains))
-        if len(drains) == 1:
-            raise RuntimeError("database is down")
-
-    processor.drain = drain
+    drains = _fake_drains(processor, fail_first=True)
     with caplog.at_level(logging.ERROR, logger="slackbot.services.webhook_processor"):
         running = asyncio.create_task(processor.run_forever())
         try:
@@ -218,13 +230,7 @@ async def test_the_loop_stops_when_cancelled_as_a_kick_wakes_it() -> None:
     """Shutting down while a webhook arrives: the cancel is not lost (on Python 3.11 `asyncio.wait_for` drops a
     cancel that comes with the wake it waits for, and the server would never stop)."""
     processor = _processor()
-    drains: list[int] = []
-
-    async def drain() -> None:
-        processor._wake.clear()
-        drains.append(len(drains))
-
-    processor.drain = drain
+    _fake_drains(processor, fail_first=False)
     running = asyncio.create_task(processor.run_forever())
     await asyncio.sleep(0.05)  # waiting for a kick
     processor.kick()
@@ -236,14 +242,12 @@ async def test_the_loop_stops_when_cancelled_as_a_kick_wakes_it() -> None:
 async def test_meetings_are_acted_on_once_due_and_not_a_moment_before() -> None:
     """`_maybe_follow`: half a second short of a quiet second, nothing happens; once due, the lot is handed over
     at once and the processor starts a new lot."""
-    from slackbot.services.webhook_processor import DeliveryProcessor
-
     handed: list[list[str]] = []
 
     async def follow(event_ids: list[str]) -> None:
         handed.append(event_ids)
 
-    processor = DeliveryProcessor(db=None, status=None, syncer=None, follow=follow)  # type: ignore[arg-type]
+    processor = _processor(follow)
     now = asyncio.get_running_loop().time()
     processor._touched = {"evt-1": None, "evt-2": None}
     processor._touched_since = now - 0.2
@@ -274,10 +278,7 @@ async def test_without_a_follow_up_nothing_is_acted_on() -> None:
 async def test_waiting_for_meetings_due_ends_when_they_are_due_without_a_wake() -> None:
     """No webhook comes: the wait ends when the meetings are due (0.2 s here), and quietly (no timeout error)."""
     processor = _processor()
-    now = asyncio.get_running_loop().time()
-    processor._touched = {"evt-1": None}
-    processor._touched_since = now - SETTLE - 0.1
-    processor._stored.append(now - QUIET + 0.2)
+    _meetings_due_in(processor, 0.2)
     async with asyncio.timeout(0.9):  # not a listing's wait (none), nor the longest (30 s)
         await processor._until_follow_due_or_woken()
     assert processor._follow_in(drained=True) == 0.0
@@ -288,10 +289,7 @@ async def test_waiting_beside_a_listing_ends_when_the_meetings_are_due() -> None
     processor = _processor()
     never = asyncio.Event()
     processor._listing = asyncio.create_task(never.wait())
-    now = asyncio.get_running_loop().time()
-    processor._touched = {"evt-1": None}
-    processor._touched_since = now - SETTLE - 0.1
-    processor._stored.append(now - QUIET + 0.2)
+    _meetings_due_in(processor, 0.2)
     try:
         async with asyncio.timeout(0.9):
             await processor._until_done_or_woken()
